@@ -1,0 +1,46 @@
+//! The verbs of `bwcv`. One module per verb group; each has an `Args` type
+//! (clap derive) and a `run` function returning the process exit code.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+// verb modules (one line each, keep this marker)
+
+/// bwcv: the verification system of the Biological Weapons Convention.
+///
+/// Declarations and confidence-building measures, the evidence ledger and
+/// chain of custody, cases and random draws, and the laboratory engines.
+/// bwcv establishes facts; it never decides compliance.
+#[derive(Debug, Parser)]
+#[command(name = "bwcv", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every verb accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Protocol parameter set (TOML) replacing the built-in one.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub params: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    // variants (keep this marker)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let Cli { global, command } = cli;
+    let _ = &global;
+    match command {
+        // arms (keep this marker)
+    }
+}

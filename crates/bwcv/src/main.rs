@@ -1,0 +1,30 @@
+//! `bwcv`: the command-line entry point of the BWC verification system.
+//!
+//! This binary is glue. Every verb parses its arguments with clap, calls a
+//! library crate, and writes results to stdout (TSV by default, JSON with
+//! `--format json`). Logs and progress bars go to stderr.
+//!
+//! Exit codes (shared by every verb unless its help says more):
+//! - 0: success (for checks: nothing found / valid)
+//! - 1: the check ran and found something (invalid file, flagged sequence, broken chain)
+//! - 2: usage error or input that cannot be read
+
+mod cli;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    output::init_logging(cli.global.verbose);
+    match cli::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            // anyhow's alternate format prints the whole context chain on one line.
+            eprintln!("error: {error:#}");
+            ExitCode::from(output::EXIT_ERROR)
+        }
+    }
+}
