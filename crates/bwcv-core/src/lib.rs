@@ -4,6 +4,7 @@
 //! visibility of submissions. This crate does no I/O: no files, no network,
 //! no database, no clock.
 
+pub mod access;
 pub mod classification;
 pub mod ids;
 
