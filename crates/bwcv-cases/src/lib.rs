@@ -1,0 +1,15 @@
+//! bwcv-cases: the Secretariat's operational core as pure code.
+//!
+//! Case kinds (clarification, transparency and assistance visits, field and
+//! facility investigations) are explicit state machines; Executive Council
+//! decisions are pure tallies; inspection teams are checked against the
+//! roster and refusals; reports hold findings and the inspected State Party's
+//! comments. Random selection of transparency visits follows RFC 3797 over
+//! a pool published in advance, with randomness from drand or lotteries.
+//!
+//! No I/O, no clock, no async: every time is passed in (UTC), every
+//! transition yields a [`event::CaseEvent`] with a canonical serialisation
+//! for the ledger. bwcv records facts and findings; it decides nothing about
+//! compliance.
+
+pub mod rfc3797;
