@@ -12,4 +12,7 @@
 //! for the ledger. bwcv records facts and findings; it decides nothing about
 //! compliance.
 
+pub mod canonical;
+pub mod drand;
+pub mod draw;
 pub mod rfc3797;
