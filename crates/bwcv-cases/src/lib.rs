@@ -13,6 +13,8 @@
 //! compliance.
 
 pub mod canonical;
+pub mod council;
 pub mod drand;
 pub mod draw;
+pub mod investigation;
 pub mod rfc3797;
