@@ -1,0 +1,1 @@
+//! Conformance tests every backend runs (being written).
