@@ -17,4 +17,6 @@ pub mod council;
 pub mod drand;
 pub mod draw;
 pub mod investigation;
+pub mod report;
 pub mod rfc3797;
+pub mod team;
