@@ -7,6 +7,8 @@
 pub mod access;
 pub mod classification;
 pub mod ids;
+pub mod lists;
+pub mod params;
 
 pub use classification::{Classification, Visibility};
 pub use ids::{FacilityId, IdError, StatePartyCode};
