@@ -12,6 +12,9 @@
 //! Nothing here decides anything about compliance: verification produces
 //! findings, each naming the event and the reason.
 
+pub mod bundle;
 pub mod checkpoint;
+pub mod custody;
+pub mod entry;
 pub mod merkle;
 pub mod note;
