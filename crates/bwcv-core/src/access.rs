@@ -37,7 +37,8 @@
 //!
 //! Highly Protected material of another State Party is never readable by
 //! role alone: only through a [`Grant`] that names the principal's account
-//! and the record, is not revoked and has not expired (`now < expires_at`).
+//! and the record, opens the record's classification, is not revoked and
+//! has not expired (`now < expires_at`).
 //! A valid grant allows [`Action::Read`] and [`Action::List`] of that one
 //! final record, at any classification and for any role; it never allows
 //! creating or changing anything, and never opens another State Party's
@@ -217,6 +218,8 @@ pub struct Grant {
     pub grantee: String,
     /// The record it opens ([`RecordMeta::id`]).
     pub record_id: String,
+    /// The highest classification it opens.
+    pub classification: Classification,
     /// End of validity, seconds since the Unix epoch (exclusive).
     pub expires_at: i64,
     /// Seconds since the Unix epoch when it was revoked, if it was. A
@@ -230,6 +233,7 @@ impl Grant {
     pub fn opens(&self, principal: &Principal, record: &RecordMeta, now: i64) -> bool {
         self.grantee == principal.username
             && self.record_id == record.id
+            && record.classification <= self.classification
             && now < self.expires_at
             && self.revoked_at.is_none()
     }
@@ -694,6 +698,7 @@ mod tests {
         Grant {
             grantee: principal.username.clone(),
             record_id: record.id.clone(),
+            classification: Classification::HighlyProtected,
             expires_at: NOW + 3600,
             revoked_at: None,
         }
@@ -738,6 +743,15 @@ mod tests {
                 "other record",
                 vec![Grant {
                     record_id: "decl-other".into(),
+                    ..valid.clone()
+                }],
+                NOW,
+                "D D D D",
+            ),
+            (
+                "ceiling below the record",
+                vec![Grant {
+                    classification: Classification::Protected,
                     ..valid.clone()
                 }],
                 NOW,

@@ -1,0 +1,209 @@
+//! bwcv-server: the verification portal over HTTP.
+//!
+//! [`app`] builds the axum router over any [`bwcv_store::Store`]: the
+//! server-rendered pages (askama templates, htmx vendored and served from
+//! the binary; every flow works without JavaScript) and the JSON API under
+//! `/api/v1` (OpenAPI 3.1 document at `/api/v1/openapi.json`).
+//!
+//! Invariants:
+//! - every access decision goes through `bwcv_core::access::decide`;
+//! - every write, and every read of Protected or Highly Protected material,
+//!   appends an audit record with the request's justification
+//!   (`bwcv_core::access::requires_audit`);
+//! - every state-changing request authenticated by cookie carries the
+//!   session's CSRF token;
+//! - no client input produces a 500: failures are [`error::Failure`]s
+//!   shown as a page or as JSON with field paths; internals are logged.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use bwcv_store::Store;
+
+mod api;
+pub mod auth;
+pub mod cbmform;
+pub mod error;
+mod pages;
+mod workflow;
+
+pub use auth::{hash_password, hash_password_blocking};
+
+/// Settings of one portal instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark cookies `Secure` (set when served over TLS).
+    pub secure_cookies: bool,
+    /// How long a login session lasts.
+    pub session_hours: i64,
+    /// Largest accepted request body, bytes (larger: 413).
+    pub body_limit_bytes: usize,
+    /// Failed logins counted over this window…
+    pub login_window_minutes: i64,
+    /// …at most this many per username…
+    pub max_failures_per_username: u64,
+    /// …and this many per client address.
+    pub max_failures_per_address: u64,
+    /// CBM deadline (month, day), parameter `cbm.deadline`.
+    pub cbm_deadline: (u8, u8),
+    /// Parameter `cbm.validity_years_last_declaration`.
+    pub validity_years: i64,
+}
+
+impl Config {
+    /// Defaults, with the treaty numbers taken from the built-in parameter
+    /// set of `bwcv_core::params`.
+    pub fn from_params(params: &bwcv_core::params::ParameterSet) -> Result<Config, String> {
+        let cbm_deadline = params
+            .month_day("cbm.deadline")
+            .map_err(|error| error.to_string())?;
+        let validity_years = params
+            .integer("cbm.validity_years_last_declaration")
+            .map_err(|error| error.to_string())?;
+        Ok(Config {
+            secure_cookies: false,
+            session_hours: 8,
+            body_limit_bytes: 2 * 1024 * 1024,
+            login_window_minutes: 15,
+            max_failures_per_username: 5,
+            max_failures_per_address: 20,
+            cbm_deadline,
+            validity_years,
+        })
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState<S> {
+    pub store: S,
+    pub config: Arc<Config>,
+    /// A valid argon2 hash of nothing anyone knows: verifying against it
+    /// for unknown usernames keeps login time the same.
+    dummy_hash: Arc<String>,
+}
+
+impl<S: Clone> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        AppState {
+            store: self.store.clone(),
+            config: Arc::clone(&self.config),
+            dummy_hash: Arc::clone(&self.dummy_hash),
+        }
+    }
+}
+
+impl<S: Store> AppState<S> {
+    pub fn new(store: S, config: Config) -> Result<AppState<S>, error::Failure> {
+        let dummy_hash = auth::hash_password_blocking(&auth::random_secret())?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    pub(crate) fn validation_context(&self) -> bwcv_declare::Context<'static> {
+        bwcv_declare::Context {
+            catalogue: bwcv_core::lists::Catalogue::builtin(),
+            validity_years: self.config.validity_years,
+        }
+    }
+}
+
+const STYLE_CSS: &[u8] = include_bytes!("../static/style.css");
+const HTMX_JS: &[u8] = include_bytes!("../static/vendor/htmx.min.js");
+const HTMX_LICENSE: &[u8] = include_bytes!("../static/vendor/htmx-LICENSE");
+/// The OpenAPI 3.1 document of `/api/v1` (hand-written; a test checks it
+/// against the routes).
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+fn static_file(
+    content_type: &'static str,
+    body: &'static [u8],
+) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + 'static {
+    move || {
+        let response = (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=3600"),
+                ),
+            ],
+            body,
+        );
+        std::future::ready(axum::response::IntoResponse::into_response(response))
+    }
+}
+
+/// The portal's router. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so that login
+/// rate limiting sees client addresses.
+pub fn app<S: Store>(state: AppState<S>) -> Router {
+    let body_limit = state.config.body_limit_bytes;
+    let api = Router::new()
+        .route(
+            "/declarations",
+            get(api::list_declarations::<S>).post(api::create_declaration::<S>),
+        )
+        .route("/declarations/{id}", get(api::get_declaration::<S>))
+        .route(
+            "/declarations/{id}/submit",
+            post(api::submit_declaration::<S>),
+        )
+        .route("/whoami", get(api::whoami::<S>))
+        .route("/openapi.json", get(api::openapi))
+        .fallback(api::not_found);
+    Router::new()
+        .route("/", get(pages::home::<S>))
+        .route("/login", get(pages::login_page).post(pages::login::<S>))
+        .route("/logout", post(pages::logout::<S>))
+        .route(
+            "/declarations",
+            get(workflow::list::<S>).post(workflow::create::<S>),
+        )
+        .route("/declarations/{id}", get(workflow::show::<S>))
+        .route("/declarations/{id}/json", get(workflow::download::<S>))
+        .route(
+            "/declarations/{id}/forms/{key}",
+            get(workflow::form_page::<S>).post(workflow::save_form::<S>),
+        )
+        .route("/declarations/{id}/submit", post(workflow::submit::<S>))
+        .route(
+            "/declarations/{id}/acknowledge",
+            post(workflow::acknowledge::<S>),
+        )
+        .route("/history/{state_party}", get(workflow::history::<S>))
+        .route("/dashboard", get(workflow::dashboard::<S>))
+        .route("/admin/audit", get(pages::audit_log::<S>))
+        .route(
+            "/admin/grants",
+            get(pages::grants::<S>).post(pages::create_grant::<S>),
+        )
+        .route(
+            "/admin/grants/{id}/revoke",
+            post(pages::revoke_grant::<S>),
+        )
+        .route(
+            "/account/tokens",
+            get(pages::tokens::<S>).post(pages::create_token::<S>),
+        )
+        .route("/static/style.css", get(static_file("text/css; charset=utf-8", STYLE_CSS)))
+        .route(
+            "/static/vendor/htmx.min.js",
+            get(static_file("text/javascript; charset=utf-8", HTMX_JS)),
+        )
+        .route(
+            "/static/vendor/htmx-LICENSE",
+            get(static_file("text/plain; charset=utf-8", HTMX_LICENSE)),
+        )
+        .nest("/api/v1", api)
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(pages::normalize_errors))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
