@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 // verb modules (one line each, keep this marker)
+pub mod lists;
+pub mod params;
 
 /// bwcv: the verification system of the Biological Weapons Convention.
 ///
@@ -35,6 +37,10 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // variants (keep this marker)
+    /// Show and search the controlled lists of agents, toxins and equipment.
+    Lists(lists::Args),
+    /// Show the protocol parameters (deadlines, caps, thresholds) in force.
+    Params(params::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -42,5 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = &global;
     match command {
         // arms (keep this marker)
+        Command::Lists(args) => lists::run(args, &global),
+        Command::Params(args) => params::run(args, &global),
     }
 }
