@@ -276,7 +276,8 @@ pub(crate) mod tests {
 
     #[test]
     fn malformed_fields_are_named() {
-        let cases: Vec<(Box<dyn Fn(&mut InvestigationRequest)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut InvestigationRequest)>;
+        let cases: Vec<(Change, &str)> = vec![
             (
                 Box::new(|r| r.alleged_facts = "   ".to_owned()),
                 "alleged_facts",

@@ -8,12 +8,14 @@
 //! a pool published in advance, with randomness from drand or lotteries.
 //!
 //! No I/O, no clock, no async: every time is passed in (UTC), every
-//! transition yields a [`event::CaseEvent`] with a canonical serialisation
+//! transition yields a [`case::CaseEvent`] with a canonical serialisation
 //! for the ledger. bwcv records facts and findings; it decides nothing about
 //! compliance.
 
 pub mod canonical;
+pub mod case;
 pub mod council;
+pub mod deadline;
 pub mod drand;
 pub mod draw;
 pub mod investigation;
