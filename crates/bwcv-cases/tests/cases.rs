@@ -863,7 +863,8 @@ fn every_deadline_rule_against_the_parameters() {
     }
     // Visits in progress and after: set the state directly, measured from
     // the entry into the state (entered at t0 + 1h below).
-    let after_visit: Vec<(CaseKind, State, Vec<(Step, TimeDelta, &str)>)> = vec![
+    type Limits = Vec<(Step, TimeDelta, &'static str)>;
+    let after_visit: Vec<(CaseKind, State, Limits)> = vec![
         (
             CaseKind::TransparencyVisit,
             State::InProgress,
