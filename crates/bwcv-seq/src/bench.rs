@@ -1,0 +1,417 @@
+//! Seeded benchmark generator: synthesis-order-like fragments cut from
+//! concern and background genomes, with substitution divergence (random, or
+//! synonymous-only in the fragment's open reading frame), some embedded in
+//! background flanks, and truth labels.
+//!
+//! Same seed and same genomes give the same orders, byte for byte.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::alphabet::{self, AA_STOP};
+use crate::db::Origin;
+
+/// How substitutions are placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mutation {
+    /// Uniformly random positions, each changed to another base.
+    Random,
+    /// Only synonymous codon changes in the fragment's stop-free frame.
+    Synonymous,
+}
+
+impl Mutation {
+    /// Name in the truth table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mutation::Random => "random",
+            Mutation::Synonymous => "synonymous",
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spec {
+    /// RNG seed.
+    pub seed: u64,
+    /// Orders per (origin, length, divergence, mutation) bin.
+    pub per_bin: usize,
+    /// Fragment lengths in nt.
+    pub lengths: Vec<usize>,
+    /// Divergences in percent.
+    pub divergences_pct: Vec<u32>,
+    /// Every n-th order of a bin is embedded in background flanks (0: never).
+    pub embed_every: usize,
+    /// Total background flank length around an embedded fragment.
+    pub flank_nt: usize,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            per_bin: 20,
+            lengths: vec![50, 150, 500],
+            divergences_pct: vec![0, 2, 5, 10, 15],
+            embed_every: 4,
+            flank_nt: 1000,
+        }
+    }
+}
+
+/// A genome the generator cuts from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Name (FASTA id).
+    pub name: String,
+    /// Concern or background.
+    pub origin: Origin,
+    /// ASCII sequence.
+    pub sequence: Vec<u8>,
+}
+
+/// The truth label of one order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Truth {
+    /// Order id.
+    pub id: String,
+    /// Origin of the fragment.
+    pub origin: Origin,
+    /// Source genome.
+    pub source: String,
+    /// 0-based start in the source.
+    pub source_start: usize,
+    /// Fragment length.
+    pub length: usize,
+    /// Whether the fragment was reverse-complemented.
+    pub reverse: bool,
+    /// Requested divergence (percent).
+    pub divergence_pct: u32,
+    /// Achieved divergence (fraction of the fragment's nt changed).
+    pub divergence_actual: f64,
+    /// Mutation mode.
+    pub mutation: Mutation,
+    /// Whether embedded in background flanks.
+    pub embedded: bool,
+    /// 0-based start of the fragment in the order.
+    pub insert_start: usize,
+    /// End of the fragment in the order (exclusive).
+    pub insert_end: usize,
+    /// "flag" for concern fragments, "pass" for background.
+    pub expected: &'static str,
+}
+
+/// An order with its truth.
+#[derive(Debug, Clone)]
+pub struct Order {
+    /// ASCII sequence.
+    pub sequence: Vec<u8>,
+    /// Truth label.
+    pub truth: Truth,
+}
+
+/// Substitutes exactly `round(fraction × len)` distinct positions.
+pub fn mutate_random(sequence: &mut [u8], fraction: f64, rng: &mut impl Rng) -> usize {
+    let n_changes = ((fraction * sequence.len() as f64).round() as usize).min(sequence.len());
+    let mut positions: Vec<usize> = (0..sequence.len()).collect();
+    positions.shuffle(rng);
+    for &position in &positions[..n_changes] {
+        let current = alphabet::nt_code(sequence[position]);
+        let mut replacement = rng.gen_range(0..4u8);
+        while replacement == current {
+            replacement = rng.gen_range(0..4u8);
+        }
+        sequence[position] = alphabet::nt_letter(replacement);
+    }
+    n_changes
+}
+
+/// Synonymous codon changes in frame `offset` until `fraction × len` nt
+/// differ (or no codon can change further). Returns the nt changed.
+pub fn mutate_synonymous(
+    sequence: &mut [u8],
+    offset: usize,
+    fraction: f64,
+    rng: &mut impl Rng,
+) -> usize {
+    let synonymous = alphabet::synonymous_codons();
+    let target = (fraction * sequence.len() as f64).round() as usize;
+    let n_codons = sequence.len().saturating_sub(offset) / 3;
+    let mut codons: Vec<usize> = (0..n_codons).collect();
+    codons.shuffle(rng);
+    let mut changed = 0;
+    for codon in codons {
+        if changed >= target {
+            break;
+        }
+        let start = offset + 3 * codon;
+        let original = [
+            alphabet::nt_code(sequence[start]),
+            alphabet::nt_code(sequence[start + 1]),
+            alphabet::nt_code(sequence[start + 2]),
+        ];
+        if original.iter().any(|code| *code > 3) {
+            continue;
+        }
+        let amino_acid = alphabet::translate_codon(original[0], original[1], original[2]);
+        let room = target - changed;
+        let choices: Vec<&[u8; 3]> = synonymous[amino_acid as usize]
+            .iter()
+            .filter(|candidate| {
+                let differences = candidate
+                    .iter()
+                    .zip(&original)
+                    .filter(|(a, b)| a != b)
+                    .count();
+                differences > 0 && differences <= room
+            })
+            .collect();
+        let Some(choice) = choices.choose(rng) else {
+            continue;
+        };
+        for (index, code) in choice.iter().enumerate() {
+            if *code != original[index] {
+                changed += 1;
+            }
+            sequence[start + index] = alphabet::nt_letter(*code);
+        }
+    }
+    changed
+}
+
+/// A frame offset (0..3) in which `sequence` translates without a stop.
+fn open_frame(sequence: &[u8]) -> Option<usize> {
+    let codes = alphabet::encode_nt(sequence);
+    (0..3).find(|&offset| !alphabet::translate(&codes, offset).contains(&AA_STOP))
+}
+
+/// Generates the orders of `spec` from `sources` (at least one concern and
+/// one background source longer than the longest fragment).
+pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let usable = |origin: Origin, length: usize| -> Vec<&Source> {
+        sources
+            .iter()
+            .filter(|source| source.origin == origin && source.sequence.len() > length + 3)
+            .collect()
+    };
+    let mut orders = Vec::new();
+    for origin in [Origin::Concern, Origin::Background] {
+        for &length in &spec.lengths {
+            let candidates = usable(origin, length);
+            let flanks = usable(Origin::Background, spec.flank_nt);
+            if candidates.is_empty() {
+                continue;
+            }
+            for &divergence_pct in &spec.divergences_pct {
+                for mutation in [Mutation::Random, Mutation::Synonymous] {
+                    for index in 0..spec.per_bin {
+                        let source = candidates[rng.gen_range(0..candidates.len())];
+                        let mut start = rng.gen_range(0..source.sequence.len() - length);
+                        let mut frame = None;
+                        if mutation == Mutation::Synonymous {
+                            for _ in 0..200 {
+                                if let Some(offset) =
+                                    open_frame(&source.sequence[start..start + length])
+                                {
+                                    frame = Some(offset);
+                                    break;
+                                }
+                                start = rng.gen_range(0..source.sequence.len() - length);
+                            }
+                        }
+                        let mut fragment: Vec<u8> = source.sequence[start..start + length]
+                            .iter()
+                            .map(u8::to_ascii_uppercase)
+                            .collect();
+                        let fraction = f64::from(divergence_pct) / 100.0;
+                        let changed = match mutation {
+                            Mutation::Random => mutate_random(&mut fragment, fraction, &mut rng),
+                            Mutation::Synonymous => mutate_synonymous(
+                                &mut fragment,
+                                frame.unwrap_or(0),
+                                fraction,
+                                &mut rng,
+                            ),
+                        };
+                        let reverse = rng.gen_bool(0.5);
+                        if reverse {
+                            let codes =
+                                alphabet::reverse_complement(&alphabet::encode_nt(&fragment));
+                            fragment = codes.into_iter().map(alphabet::nt_letter).collect();
+                        }
+                        let embedded = spec.embed_every > 0
+                            && index % spec.embed_every == spec.embed_every - 1
+                            && !flanks.is_empty();
+                        let (sequence, insert_start) = if embedded {
+                            let flank_source = flanks[rng.gen_range(0..flanks.len())];
+                            let flank_start =
+                                rng.gen_range(0..flank_source.sequence.len() - spec.flank_nt);
+                            let flank =
+                                &flank_source.sequence[flank_start..flank_start + spec.flank_nt];
+                            let left = spec.flank_nt / 2;
+                            let mut sequence = flank[..left].to_ascii_uppercase();
+                            sequence.extend_from_slice(&fragment);
+                            sequence.extend(flank[left..].to_ascii_uppercase());
+                            (sequence, left)
+                        } else {
+                            (fragment, 0)
+                        };
+                        let id = format!(
+                            "order{:05}_{}_{}nt_d{}_{}{}",
+                            orders.len() + 1,
+                            match origin {
+                                Origin::Concern => "concern",
+                                Origin::Background => "background",
+                            },
+                            length,
+                            divergence_pct,
+                            mutation.as_str(),
+                            if embedded { "_embedded" } else { "" }
+                        );
+                        orders.push(Order {
+                            truth: Truth {
+                                id,
+                                origin,
+                                source: source.name.clone(),
+                                source_start: start,
+                                length,
+                                reverse,
+                                divergence_pct,
+                                divergence_actual: changed as f64 / length as f64,
+                                mutation,
+                                embedded,
+                                insert_start,
+                                insert_end: insert_start + length,
+                                expected: match origin {
+                                    Origin::Concern => "flag",
+                                    Origin::Background => "pass",
+                                },
+                            },
+                            sequence,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    orders
+}
+
+/// Header of the truth TSV.
+pub const TRUTH_HEADER: &[&str] = &[
+    "id",
+    "origin",
+    "source",
+    "source_start",
+    "length",
+    "reverse",
+    "divergence_pct",
+    "divergence_actual",
+    "mutation",
+    "embedded",
+    "insert_start",
+    "insert_end",
+    "expected",
+];
+
+/// One truth row as TSV cells.
+pub fn truth_row(truth: &Truth) -> Vec<String> {
+    vec![
+        truth.id.clone(),
+        match truth.origin {
+            Origin::Concern => "concern".into(),
+            Origin::Background => "background".into(),
+        },
+        truth.source.clone(),
+        truth.source_start.to_string(),
+        truth.length.to_string(),
+        truth.reverse.to_string(),
+        truth.divergence_pct.to_string(),
+        format!("{:.4}", truth.divergence_actual),
+        truth.mutation.as_str().into(),
+        truth.embedded.to_string(),
+        truth.insert_start.to_string(),
+        truth.insert_end.to_string(),
+        truth.expected.into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random_genome(rng: &mut ChaCha8Rng, length: usize) -> Vec<u8> {
+        (0..length).map(|_| b"ACGT"[rng.gen_range(0..4)]).collect()
+    }
+
+    #[test]
+    fn generation_is_deterministic_and_labelled() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let sources = vec![
+            Source {
+                name: "c".into(),
+                origin: Origin::Concern,
+                sequence: random_genome(&mut rng, 5000),
+            },
+            Source {
+                name: "b".into(),
+                origin: Origin::Background,
+                sequence: random_genome(&mut rng, 5000),
+            },
+        ];
+        let spec = Spec {
+            per_bin: 4,
+            ..Spec::default()
+        };
+        let first = generate(&sources, &spec);
+        let second = generate(&sources, &spec);
+        assert_eq!(first.len(), 2 * 3 * 5 * 2 * 4);
+        assert!(
+            first
+                .iter()
+                .zip(&second)
+                .all(|(a, b)| a.sequence == b.sequence)
+        );
+        for order in &first {
+            let truth = &order.truth;
+            assert_eq!(
+                order.sequence.len(),
+                truth.length + if truth.embedded { 1000 } else { 0 }
+            );
+            if truth.mutation == Mutation::Random {
+                let expected =
+                    (f64::from(truth.divergence_pct) / 100.0 * truth.length as f64).round();
+                assert!((truth.divergence_actual * truth.length as f64 - expected).abs() < 0.5);
+            } else {
+                let target =
+                    (f64::from(truth.divergence_pct) / 100.0 * truth.length as f64).round();
+                assert!(truth.divergence_actual * truth.length as f64 <= target + 1e-9);
+            }
+        }
+        assert!(first.iter().any(|order| order.truth.embedded));
+    }
+
+    #[test]
+    fn synonymous_mutation_keeps_the_protein() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let original: Vec<u8> = b"ATGGCTCTGAGCCGTAAAGGTCTGCTGGAAACCTTCTCTGCGGTTATCCGT".to_vec();
+        let mut mutated = original.clone();
+        let changed = mutate_synonymous(&mut mutated, 0, 0.15, &mut rng);
+        assert!(changed > 0);
+        let differing = original
+            .iter()
+            .zip(&mutated)
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(differing, changed);
+        assert_eq!(
+            alphabet::translate(&alphabet::encode_nt(&original), 0),
+            alphabet::translate(&alphabet::encode_nt(&mutated), 0)
+        );
+    }
+}

@@ -1,0 +1,876 @@
+//! The screening reference database: sequences of concern and background,
+//! each with its taxon and (for concern) the list entry that regulates it,
+//! the digests of every input, the build parameters and the engine version.
+//!
+//! File format (version [`FORMAT_VERSION`], all integers little-endian):
+//!
+//! ```text
+//! magic "BWCVSQDB" (8 bytes) | format version u32 | metadata length u64 |
+//! metadata (JSON, [`Meta`]) | number of sequences u64 |
+//! per sequence: length u64, codes (one byte per residue, see `alphabet`) |
+//! SHA-256 of every preceding byte (32 bytes)
+//! ```
+//!
+//! The trailing SHA-256 is the database digest that every report carries;
+//! reading verifies it, so a corrupt file is refused. The k-mer indexes are
+//! not stored: they are a deterministic function of the sequences and the
+//! build parameters and are rebuilt when the database is opened.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Read, Write};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::alphabet;
+use crate::fastx::{self, OnError};
+use crate::taxonomy::{self, Taxonomy};
+
+/// First bytes of every database file.
+pub const MAGIC: &[u8; 8] = b"BWCVSQDB";
+/// Version of the file format this engine reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Engine name and version recorded in databases and reports.
+pub const ENGINE: &str = concat!("bwcv-seq ", env!("CARGO_PKG_VERSION"));
+
+/// Which set a reference belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A sequence of concern (its taxon is regulated).
+    Concern,
+    /// A sequence from an unregulated organism.
+    Background,
+}
+
+/// Nucleotide or protein reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Molecule {
+    /// DNA or RNA (indexed at DNA level and in six translated frames).
+    Nucleotide,
+    /// Protein (indexed at amino-acid level; matched by translated queries).
+    Protein,
+}
+
+/// The list entry that makes a taxon regulated, as recorded at build time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListEntry {
+    /// Listed NCBI taxid.
+    pub taxid: u32,
+    /// Identifier of the list entry.
+    pub id: String,
+    /// Name of the list entry.
+    pub name: String,
+    /// Category of the list entry (e.g. "virus", "toxin").
+    pub category: String,
+}
+
+/// One reference sequence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    /// Identifier (first word of the FASTA header).
+    pub name: String,
+    /// Rest of the FASTA header.
+    pub description: String,
+    /// NCBI taxid, if known.
+    pub taxid: Option<u32>,
+    /// Scientific name of the taxon, if the taxonomy has it.
+    pub taxon: Option<String>,
+    /// Concern or background.
+    pub origin: Origin,
+    /// Nucleotide or protein.
+    pub molecule: Molecule,
+    /// The list entry regulating this taxon (concern references only).
+    pub list_entry: Option<ListEntry>,
+    /// Length in residues.
+    pub length: u64,
+    /// Index into [`Meta::inputs`] of the file it came from.
+    pub input: usize,
+}
+
+/// An input file of the build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// Role: "concern", "background", "protein", "taxid-map", "nodes.dmp", "names.dmp".
+    pub role: String,
+    /// The name given by the caller (usually the path).
+    pub name: String,
+    /// SHA-256 of the file's bytes as read (compressed if compressed).
+    pub sha256: String,
+    /// Number of records taken from it.
+    pub n_records: u64,
+}
+
+/// Build parameters (engine tuning knobs, recorded in every report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildParams {
+    /// Spaced seeds of the DNA index ('1' = must match, '0' = don't care).
+    pub dna_seeds: Vec<String>,
+    /// Spaced seed of the amino-acid index.
+    pub protein_seed: String,
+    /// k-mers occurring more often than this in a text are not indexed
+    /// (repeats and low-complexity words).
+    pub max_occurrences: u32,
+    /// Whether the six-frame translated (amino-acid) index is built.
+    pub protein_level: bool,
+}
+
+impl Default for BuildParams {
+    fn default() -> Self {
+        Self {
+            // PatternHunter's weight-11 seed (Ma, Tromp & Li 2002, Bioinformatics 18:440)
+            dna_seeds: vec!["111010010100110111".into()],
+            protein_seed: "11111".into(),
+            max_occurrences: 512,
+            protein_level: true,
+        }
+    }
+}
+
+/// Everything about the database except the sequences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Engine that built it.
+    pub engine: String,
+    /// File format version.
+    pub format_version: u32,
+    /// Build parameters.
+    pub params: BuildParams,
+    /// Where the regulated taxids came from (e.g. the bwcv-core catalogue).
+    pub list_source: String,
+    /// Listed taxids in force at build time, with their entries.
+    pub listed: Vec<ListEntry>,
+    /// Input files with digests.
+    pub inputs: Vec<InputFile>,
+    /// The references, in file order.
+    pub references: Vec<Reference>,
+}
+
+/// A database in memory.
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// Metadata.
+    pub meta: Meta,
+    /// Residue codes of each reference (see [`crate::alphabet`]).
+    pub sequences: Vec<Vec<u8>>,
+    /// SHA-256 of the serialised file (the database digest).
+    pub digest: [u8; 32],
+}
+
+/// Errors building, reading or writing a database.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// I/O failure.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// A FASTA input could not be read.
+    #[error("{file}: {source}")]
+    Fasta {
+        /// The input's name.
+        file: String,
+        /// The reader's error.
+        #[source]
+        source: fastx::Error,
+    },
+    /// The taxonomy dump is malformed.
+    #[error(transparent)]
+    Taxonomy(#[from] taxonomy::Error),
+    /// A line of the taxid map is malformed.
+    #[error("{file} line {line}: {reason}")]
+    TaxidMap {
+        /// The map's name.
+        file: String,
+        /// Line number.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A concern sequence has no taxid.
+    #[error(
+        "{file} line {line}: concern sequence '{name}' has no taxid (write 'taxid|N|' or 'taxid=N' in its header, or give a --taxid-map)"
+    )]
+    MissingTaxid {
+        /// Input name.
+        file: String,
+        /// Header line.
+        line: u64,
+        /// Sequence name.
+        name: String,
+    },
+    /// A concern sequence's taxon is not regulated by any list entry.
+    #[error(
+        "{file} line {line}: concern sequence '{name}' has taxid {taxid}, which neither is nor descends from a listed taxid"
+    )]
+    NotRegulated {
+        /// Input name.
+        file: String,
+        /// Header line.
+        line: u64,
+        /// Sequence name.
+        name: String,
+        /// Its taxid.
+        taxid: u32,
+    },
+    /// A background sequence belongs to a regulated taxon.
+    #[error(
+        "{file} line {line}: background sequence '{name}' has taxid {taxid}, regulated by listed taxid {listed}; background must come from unregulated organisms"
+    )]
+    RegulatedBackground {
+        /// Input name.
+        file: String,
+        /// Header line.
+        line: u64,
+        /// Sequence name.
+        name: String,
+        /// Its taxid.
+        taxid: u32,
+        /// The listed ancestor.
+        listed: u32,
+    },
+    /// The database has no concern sequence.
+    #[error("the database has no sequence of concern")]
+    NoConcern,
+    /// Not a bwcv-seq database.
+    #[error("not a bwcv sequence database (bad magic bytes)")]
+    BadMagic,
+    /// A format version this engine cannot read.
+    #[error(
+        "database format version {found} is not supported (this engine reads version {supported})"
+    )]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+    /// The file ends early or has trailing garbage.
+    #[error("database file is truncated or malformed: {0}")]
+    Truncated(String),
+    /// The trailing digest does not match the content.
+    #[error(
+        "database file is corrupt: SHA-256 of the content is {computed}, the file records {recorded}"
+    )]
+    DigestMismatch {
+        /// Digest computed now.
+        computed: String,
+        /// Digest stored in the file.
+        recorded: String,
+    },
+    /// The metadata is not valid JSON for this version.
+    #[error("database metadata unreadable: {0}")]
+    Meta(#[from] serde_json::Error),
+}
+
+/// Reads `reader` and hashes every byte it yields.
+struct HashingReader<'a, R> {
+    inner: R,
+    hasher: &'a mut Sha256,
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let n_read = self.inner.read(buffer)?;
+        self.hasher.update(&buffer[..n_read]);
+        Ok(n_read)
+    }
+}
+
+/// Taxid written in a FASTA header as `taxid|N|` or `taxid=N`.
+pub fn taxid_from_header(header: &str) -> Option<u32> {
+    for marker in ["taxid|", "taxid="] {
+        let mut rest = header;
+        while let Some(position) = rest.find(marker) {
+            let after = &rest[position + marker.len()..];
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            if !digits.is_empty() {
+                if let Ok(taxid) = digits.parse() {
+                    return Some(taxid);
+                }
+            }
+            rest = after;
+        }
+    }
+    None
+}
+
+/// Builds a database from readers.
+#[derive(Debug)]
+pub struct Builder {
+    params: BuildParams,
+    taxonomy: Taxonomy,
+    listed: BTreeMap<u32, ListEntry>,
+    list_source: String,
+    taxid_map: BTreeMap<String, u32>,
+    inputs: Vec<InputFile>,
+    references: Vec<Reference>,
+    sequences: Vec<Vec<u8>>,
+}
+
+impl Builder {
+    /// A builder with the listed taxids in force (`listed`: taxid → entry).
+    pub fn new(params: BuildParams, listed: BTreeMap<u32, ListEntry>, list_source: &str) -> Self {
+        Self {
+            params,
+            taxonomy: Taxonomy::default(),
+            listed,
+            list_source: list_source.to_string(),
+            taxid_map: BTreeMap::new(),
+            inputs: Vec::new(),
+            references: Vec::new(),
+            sequences: Vec::new(),
+        }
+    }
+
+    /// Reads the NCBI taxonomy dump (`nodes.dmp`, optional `names.dmp`).
+    pub fn taxonomy(
+        &mut self,
+        nodes: impl Read,
+        names: Option<impl Read>,
+        names_label: (&str, &str),
+    ) -> Result<(), Error> {
+        let mut nodes_hasher = Sha256::new();
+        let mut names_hasher = Sha256::new();
+        let nodes_reader = io::BufReader::new(HashingReader {
+            inner: nodes,
+            hasher: &mut nodes_hasher,
+        });
+        let names_reader = names.map(|reader| {
+            io::BufReader::new(HashingReader {
+                inner: reader,
+                hasher: &mut names_hasher,
+            })
+        });
+        let has_names = names_reader.is_some();
+        self.taxonomy = Taxonomy::read(nodes_reader, names_reader)?;
+        self.inputs.push(InputFile {
+            role: "nodes.dmp".into(),
+            name: names_label.0.to_string(),
+            sha256: hex::encode(nodes_hasher.finalize()),
+            n_records: self.taxonomy.nodes.len() as u64,
+        });
+        if has_names {
+            self.inputs.push(InputFile {
+                role: "names.dmp".into(),
+                name: names_label.1.to_string(),
+                sha256: hex::encode(names_hasher.finalize()),
+                n_records: self.taxonomy.names.len() as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads a two-column map `sequence-id <whitespace> taxid` (`#` comments).
+    pub fn taxid_map(&mut self, name: &str, reader: impl Read) -> Result<(), Error> {
+        let mut hasher = Sha256::new();
+        let buffered = io::BufReader::new(HashingReader {
+            inner: reader,
+            hasher: &mut hasher,
+        });
+        let mut n_records = 0;
+        for (index, line) in buffered.lines().enumerate() {
+            let line_number = index as u64 + 1;
+            let line = line.map_err(|source| Error::Io {
+                context: format!("{name} line {line_number}"),
+                source,
+            })?;
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let mut parts = trimmed.split_whitespace();
+            let (Some(id), Some(taxid), None) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(Error::TaxidMap {
+                    file: name.into(),
+                    line: line_number,
+                    reason: "expected two columns: sequence id and taxid".into(),
+                });
+            };
+            let taxid: u32 = taxid.parse().map_err(|_| Error::TaxidMap {
+                file: name.into(),
+                line: line_number,
+                reason: format!("'{taxid}' is not a taxid"),
+            })?;
+            self.taxid_map.insert(id.to_string(), taxid);
+            n_records += 1;
+        }
+        self.inputs.push(InputFile {
+            role: "taxid-map".into(),
+            name: name.into(),
+            sha256: hex::encode(hasher.finalize()),
+            n_records,
+        });
+        Ok(())
+    }
+
+    /// Adds every record of a FASTA/FASTQ input (plain or gzip). Returns the
+    /// number of records added.
+    pub fn add(
+        &mut self,
+        name: &str,
+        reader: impl Read,
+        origin: Origin,
+        molecule: Molecule,
+    ) -> Result<u64, Error> {
+        let mut hasher = Sha256::new();
+        let input_index = self.inputs.len();
+        let mut n_records = 0;
+        {
+            let hashing = HashingReader {
+                inner: reader,
+                hasher: &mut hasher,
+            };
+            let input = fastx::decompress(hashing).map_err(|source| Error::Io {
+                context: format!("opening {name}"),
+                source,
+            })?;
+            let mut records = fastx::Reader::new(input, OnError::Fail);
+            for record in records.by_ref() {
+                let record = record.map_err(|source| Error::Fasta {
+                    file: name.into(),
+                    source,
+                })?;
+                self.add_record(name, input_index, record, origin, molecule)?;
+                n_records += 1;
+            }
+            // hash any bytes the parser did not need
+            let mut rest = records_into_inner(records);
+            io::copy(&mut rest, &mut io::sink()).map_err(|source| Error::Io {
+                context: format!("reading {name}"),
+                source,
+            })?;
+        }
+        let role = match (origin, molecule) {
+            (_, Molecule::Protein) => "protein",
+            (Origin::Concern, _) => "concern",
+            (Origin::Background, _) => "background",
+        };
+        self.inputs.push(InputFile {
+            role: role.into(),
+            name: name.into(),
+            sha256: hex::encode(hasher.finalize()),
+            n_records,
+        });
+        Ok(n_records)
+    }
+
+    fn add_record(
+        &mut self,
+        file: &str,
+        input: usize,
+        record: fastx::Record,
+        origin: Origin,
+        molecule: Molecule,
+    ) -> Result<(), Error> {
+        let taxid = self
+            .taxid_map
+            .get(&record.id)
+            .copied()
+            .or_else(|| taxid_from_header(&record.id))
+            .or_else(|| taxid_from_header(&record.description));
+        let mut list_entry = None;
+        match (origin, taxid) {
+            (Origin::Concern, None) => {
+                return Err(Error::MissingTaxid {
+                    file: file.into(),
+                    line: record.line,
+                    name: record.id,
+                });
+            }
+            (Origin::Concern, Some(taxid)) => {
+                let Some(listed) = taxonomy::regulating_taxid(&self.taxonomy, taxid, &self.listed)
+                else {
+                    return Err(Error::NotRegulated {
+                        file: file.into(),
+                        line: record.line,
+                        name: record.id,
+                        taxid,
+                    });
+                };
+                list_entry = self.listed.get(&listed).cloned();
+            }
+            (Origin::Background, Some(taxid)) => {
+                if let Some(listed) =
+                    taxonomy::regulating_taxid(&self.taxonomy, taxid, &self.listed)
+                {
+                    return Err(Error::RegulatedBackground {
+                        file: file.into(),
+                        line: record.line,
+                        name: record.id,
+                        taxid,
+                        listed,
+                    });
+                }
+            }
+            (Origin::Background, None) => {}
+        }
+        let codes = match molecule {
+            Molecule::Nucleotide => alphabet::encode_nt(&record.sequence),
+            Molecule::Protein => alphabet::encode_aa(&record.sequence),
+        };
+        self.references.push(Reference {
+            taxon: taxid.and_then(|taxid| self.taxonomy.name(taxid).map(str::to_string)),
+            name: record.id,
+            description: record.description,
+            taxid,
+            origin,
+            molecule,
+            list_entry,
+            length: codes.len() as u64,
+            input,
+        });
+        self.sequences.push(codes);
+        Ok(())
+    }
+
+    /// Finishes the build: serialises once to compute the digest.
+    pub fn finish(self) -> Result<Database, Error> {
+        if !self
+            .references
+            .iter()
+            .any(|reference| reference.origin == Origin::Concern)
+        {
+            return Err(Error::NoConcern);
+        }
+        let meta = Meta {
+            engine: ENGINE.into(),
+            format_version: FORMAT_VERSION,
+            params: self.params,
+            list_source: self.list_source,
+            listed: self.listed.into_values().collect(),
+            inputs: self.inputs,
+            references: self.references,
+        };
+        let mut database = Database {
+            meta,
+            sequences: self.sequences,
+            digest: [0; 32],
+        };
+        let bytes = database.to_bytes()?;
+        database.digest.copy_from_slice(&bytes[bytes.len() - 32..]);
+        Ok(database)
+    }
+}
+
+/// The reader a `fastx::Reader` wraps (to drain it for hashing).
+fn records_into_inner<R: BufRead>(records: fastx::Reader<R>) -> R {
+    records.into_inner()
+}
+
+impl Database {
+    /// The database digest as lowercase hex.
+    pub fn digest_hex(&self) -> String {
+        hex::encode(self.digest)
+    }
+
+    /// Serialises the database (see the module documentation for the format).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let meta = serde_json::to_vec(&self.meta)?;
+        let total: usize = self
+            .sequences
+            .iter()
+            .map(|sequence| sequence.len() + 8)
+            .sum();
+        let mut bytes = Vec::with_capacity(meta.len() + total + 64);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&meta);
+        bytes.extend_from_slice(&(self.sequences.len() as u64).to_le_bytes());
+        for sequence in &self.sequences {
+            bytes.extend_from_slice(&(sequence.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(sequence);
+        }
+        let digest = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&digest);
+        Ok(bytes)
+    }
+
+    /// Writes the database file.
+    pub fn write(&self, mut writer: impl Write) -> Result<(), Error> {
+        let bytes = self.to_bytes()?;
+        writer.write_all(&bytes).map_err(|source| Error::Io {
+            context: "writing the database".into(),
+            source,
+        })?;
+        writer.flush().map_err(|source| Error::Io {
+            context: "writing the database".into(),
+            source,
+        })
+    }
+
+    /// Reads and verifies a database file.
+    pub fn read(mut reader: impl Read) -> Result<Self, Error> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(|source| Error::Io {
+            context: "reading the database".into(),
+            source,
+        })?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// Parses and verifies a serialised database.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(Error::BadMagic);
+        }
+        let mut cursor = Cursor {
+            bytes,
+            position: MAGIC.len(),
+        };
+        let version = u32::from_le_bytes(cursor.take_array::<4>("format version")?);
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if bytes.len() < MAGIC.len() + 4 + 32 {
+            return Err(Error::Truncated(
+                "shorter than its header and digest".into(),
+            ));
+        }
+        let content = &bytes[..bytes.len() - 32];
+        let recorded = &bytes[bytes.len() - 32..];
+        let computed = Sha256::digest(content);
+        if computed.as_slice() != recorded {
+            return Err(Error::DigestMismatch {
+                computed: hex::encode(computed),
+                recorded: hex::encode(recorded),
+            });
+        }
+        let mut cursor = Cursor {
+            bytes: content,
+            position: cursor.position,
+        };
+        let meta_length = cursor.take_length("metadata length")?;
+        let meta: Meta = serde_json::from_slice(cursor.take(meta_length, "metadata")?)?;
+        let n_sequences = cursor.take_length("number of sequences")?;
+        if n_sequences != meta.references.len() {
+            return Err(Error::Truncated(format!(
+                "{n_sequences} sequences but {} references in the metadata",
+                meta.references.len()
+            )));
+        }
+        let mut sequences = Vec::with_capacity(n_sequences);
+        for index in 0..n_sequences {
+            let length = cursor.take_length("sequence length")?;
+            if length as u64 != meta.references[index].length {
+                return Err(Error::Truncated(format!(
+                    "sequence {index} has {length} residues, the metadata says {}",
+                    meta.references[index].length
+                )));
+            }
+            sequences.push(cursor.take(length, "sequence")?.to_vec());
+        }
+        if cursor.position != content.len() {
+            return Err(Error::Truncated(
+                "trailing bytes after the last sequence".into(),
+            ));
+        }
+        let mut digest = [0; 32];
+        digest.copy_from_slice(recorded);
+        Ok(Self {
+            meta,
+            sequences,
+            digest,
+        })
+    }
+
+    /// Total residues of nucleotide references.
+    pub fn nucleotide_length(&self) -> u64 {
+        self.meta
+            .references
+            .iter()
+            .filter(|reference| reference.molecule == Molecule::Nucleotide)
+            .map(|reference| reference.length)
+            .sum()
+    }
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    position: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, length: usize, what: &str) -> Result<&'a [u8], Error> {
+        let end = self
+            .position
+            .checked_add(length)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| Error::Truncated(format!("file ends inside the {what}")))?;
+        let slice = &self.bytes[self.position..end];
+        self.position = end;
+        Ok(slice)
+    }
+
+    fn take_array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Error> {
+        let mut array = [0; N];
+        array.copy_from_slice(self.take(N, what)?);
+        Ok(array)
+    }
+
+    fn take_length(&mut self, what: &str) -> Result<usize, Error> {
+        let value = u64::from_le_bytes(self.take_array::<8>(what)?);
+        usize::try_from(value).map_err(|_| Error::Truncated(format!("{what} {value} too large")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed() -> BTreeMap<u32, ListEntry> {
+        [(
+            100,
+            ListEntry {
+                taxid: 100,
+                id: "test-1".into(),
+                name: "Test agent".into(),
+                category: "virus".into(),
+            },
+        )]
+        .into_iter()
+        .collect()
+    }
+
+    fn small_database() -> Database {
+        let mut builder = Builder::new(BuildParams::default(), listed(), "test");
+        builder
+            .taxonomy(
+                "100\t|\t1\t|\tspecies\t|\n101\t|\t100\t|\tno rank\t|\n".as_bytes(),
+                Some("101\t|\tTest strain\t|\t\t|\tscientific name\t|\n".as_bytes()),
+                ("nodes.dmp", "names.dmp"),
+            )
+            .expect("taxonomy");
+        builder
+            .add(
+                "concern.fa",
+                ">c1 taxid|101| x\nACGTACGTTT\n".as_bytes(),
+                Origin::Concern,
+                Molecule::Nucleotide,
+            )
+            .expect("concern");
+        builder
+            .add(
+                "bg.fa",
+                ">b1\nGGGGCCCC\n".as_bytes(),
+                Origin::Background,
+                Molecule::Nucleotide,
+            )
+            .expect("background");
+        builder.finish().expect("finish")
+    }
+
+    #[test]
+    fn header_taxids() {
+        assert_eq!(
+            taxid_from_header("kraken:taxid|694009|NC_004718.3"),
+            Some(694009)
+        );
+        assert_eq!(taxid_from_header("x taxid=11 y"), Some(11));
+        assert_eq!(taxid_from_header("taxid|abc| taxid=7"), Some(7));
+        assert_eq!(taxid_from_header("no tag"), None);
+    }
+
+    #[test]
+    fn round_trip_and_digest() {
+        let database = small_database();
+        let reference = &database.meta.references[0];
+        assert_eq!(reference.taxid, Some(101));
+        assert_eq!(reference.taxon.as_deref(), Some("Test strain"));
+        assert_eq!(
+            reference.list_entry.as_ref().map(|entry| entry.id.as_str()),
+            Some("test-1")
+        );
+        assert_eq!(database.meta.inputs.len(), 4);
+        let bytes = database.to_bytes().expect("bytes");
+        let again = Database::from_bytes(&bytes).expect("read");
+        assert_eq!(again.meta, database.meta);
+        assert_eq!(again.sequences, database.sequences);
+        assert_eq!(again.digest, database.digest);
+        assert_eq!(again.to_bytes().expect("bytes"), bytes);
+    }
+
+    #[test]
+    fn corruption_and_versions_are_refused() {
+        let bytes = small_database().to_bytes().expect("bytes");
+        let mut flipped = bytes.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0x01;
+        assert!(matches!(
+            Database::from_bytes(&flipped),
+            Err(Error::DigestMismatch { .. })
+        ));
+        let mut version = bytes.clone();
+        version[8] = 9;
+        let error = Database::from_bytes(&version).expect_err("version");
+        assert!(
+            error.to_string().contains("version 9 is not supported"),
+            "{error}"
+        );
+        assert!(matches!(
+            Database::from_bytes(b"GARBAGE!xxxx"),
+            Err(Error::BadMagic)
+        ));
+        assert!(Database::from_bytes(&bytes[..bytes.len() - 5]).is_err());
+        assert!(Database::from_bytes(&bytes[..10]).is_err());
+    }
+
+    #[test]
+    fn labelling_rules() {
+        let mut builder = Builder::new(BuildParams::default(), listed(), "test");
+        let error = builder
+            .add(
+                "c.fa",
+                ">c\nACGT\n".as_bytes(),
+                Origin::Concern,
+                Molecule::Nucleotide,
+            )
+            .expect_err("no taxid");
+        assert!(error.to_string().contains("has no taxid"), "{error}");
+        let error = builder
+            .add(
+                "c.fa",
+                ">c taxid=5\nACGT\n".as_bytes(),
+                Origin::Concern,
+                Molecule::Nucleotide,
+            )
+            .expect_err("unlisted");
+        assert!(matches!(error, Error::NotRegulated { taxid: 5, .. }));
+        let error = builder
+            .add(
+                "b.fa",
+                ">b taxid=100\nACGT\n".as_bytes(),
+                Origin::Background,
+                Molecule::Nucleotide,
+            )
+            .expect_err("regulated background");
+        assert!(matches!(
+            error,
+            Error::RegulatedBackground { listed: 100, .. }
+        ));
+        builder
+            .taxid_map("map.tsv", "# id taxid\nc 100\n".as_bytes())
+            .expect("map");
+        builder
+            .add(
+                "c.fa",
+                ">c\nACGT\n".as_bytes(),
+                Origin::Concern,
+                Molecule::Nucleotide,
+            )
+            .expect("mapped");
+        let error = Builder::new(BuildParams::default(), listed(), "t")
+            .taxid_map("m", "c\n".as_bytes())
+            .expect_err("bad map");
+        assert!(error.to_string().contains("m line 1"), "{error}");
+    }
+}

@@ -1,0 +1,481 @@
+//! Screening: the best-match rule per region, and the per-record status.
+//!
+//! For every query position the engine keeps the best *score density*
+//! (bits per nt, λS/ln2 divided by the span) of any significant alignment to
+//! a concern reference and to a background reference, at either level. A
+//! position is **concern-specific** when the concern density exceeds the
+//! background density by more than `margin_bits_per_nt`; otherwise it is
+//! **common** (equally well explained by unregulated organisms). Maximal runs
+//! of each kind are regions; a concern-specific region is flagged when the
+//! best concern alignment over it, clipped to it, has an E-value at most
+//! `max_evalue` (Karlin–Altschul, query length × text length). Because the
+//! rule is applied per region, a short insert of concern inside background
+//! is flagged while its flanks are not.
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Database, Origin};
+use crate::fastx::Record;
+use crate::search::{self, Hsp, Level, Query, SearchIndex, SearchParams};
+
+/// Screening parameters (recorded in every report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreenParams {
+    /// Records shorter than this are not screened (status warn).
+    /// Protocol parameter `seq.screen.min_fragment_nt`.
+    pub min_fragment_nt: usize,
+    /// A concern-specific region is flagged at or below this E-value.
+    pub max_evalue: f64,
+    /// A concern-specific region above `max_evalue` but at or below this
+    /// E-value is reported as weak (status warn); alignments above it are ignored.
+    pub warn_evalue: f64,
+    /// Background explains a position when its density is within this many
+    /// bits per nt of the concern density (0.25 ≈ 5.5 points of DNA identity).
+    pub margin_bits_per_nt: f64,
+    /// Runs of the same kind separated by at most this many unexplained nt are one region.
+    pub merge_gap_nt: usize,
+    /// Search knobs.
+    pub search: SearchParams,
+}
+
+impl Default for ScreenParams {
+    fn default() -> Self {
+        Self {
+            min_fragment_nt: 50,
+            max_evalue: 1e-3,
+            warn_evalue: 10.0,
+            margin_bits_per_nt: 0.25,
+            merge_gap_nt: 20,
+            search: SearchParams::default(),
+        }
+    }
+}
+
+/// Outcome for one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// At least one region of concern.
+    Flag,
+    /// Weak evidence of concern, or the record could not be fully screened.
+    Warn,
+    /// No region of concern.
+    Pass,
+}
+
+impl Status {
+    /// Name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Flag => "flag",
+            Status::Warn => "warn",
+            Status::Pass => "pass",
+        }
+    }
+}
+
+/// Kind of a reported region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegionKind {
+    /// Best explained by a regulated taxon: flagged.
+    Concern,
+    /// Concern-specific but not significant enough to flag.
+    Weak,
+    /// Matches concern but equally well explained by background.
+    Common,
+}
+
+impl RegionKind {
+    /// Name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionKind::Concern => "concern",
+            RegionKind::Weak => "weak",
+            RegionKind::Common => "common",
+        }
+    }
+}
+
+/// The best background alignment over a region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackgroundEvidence {
+    /// Reference name.
+    pub reference: String,
+    /// Its taxid.
+    pub taxid: Option<u32>,
+    /// Its taxon name.
+    pub taxon: Option<String>,
+    /// Level of the alignment.
+    pub level: Level,
+    /// Identity of the alignment.
+    pub identity: f64,
+    /// Score density (bits per nt).
+    pub bits_per_nt: f64,
+}
+
+/// A region of a record that matches a sequence of concern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    /// Concern, weak or common.
+    pub kind: RegionKind,
+    /// Start on the record (1-based, inclusive).
+    pub start: usize,
+    /// End on the record (1-based, inclusive).
+    pub end: usize,
+    /// '+' when the record aligns to the reference's forward strand.
+    pub strand: char,
+    /// Query frame of a protein-level match (+1..+3, −1..−3), else 0.
+    pub frame: i8,
+    /// Level of the best concern alignment.
+    pub level: Level,
+    /// Matched reference.
+    pub reference: String,
+    /// Reference coordinates of the region (1-based, inclusive; residues of the reference).
+    pub reference_start: u64,
+    /// End on the reference.
+    pub reference_end: u64,
+    /// Taxid of the matched reference.
+    pub taxid: Option<u32>,
+    /// Taxon name.
+    pub taxon: Option<String>,
+    /// List entry id (concern references).
+    pub list_entry: Option<String>,
+    /// List entry name.
+    pub list_entry_name: Option<String>,
+    /// Identity of the best concern alignment (at its level).
+    pub identity: f64,
+    /// Length of the region in nt.
+    pub aligned_length: usize,
+    /// Bits of the best concern alignment clipped to the region.
+    pub bits: f64,
+    /// E-value of those bits.
+    pub evalue: f64,
+    /// Score density of the concern alignment (bits per nt).
+    pub concern_bits_per_nt: f64,
+    /// Best background alignment over the region, if any.
+    pub background: Option<BackgroundEvidence>,
+}
+
+/// The screening result of one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordReport {
+    /// Record identifier.
+    pub record: String,
+    /// Input file the record came from.
+    pub file: String,
+    /// Record length in nt.
+    pub length: usize,
+    /// flag / warn / pass.
+    pub status: Status,
+    /// Regions, in record order.
+    pub regions: Vec<Region>,
+    /// Why the status is warn without a region, if so.
+    pub note: Option<String>,
+}
+
+/// Engine for one database: its indexes and parameters.
+#[derive(Debug)]
+pub struct Screener<'a> {
+    database: &'a Database,
+    index: SearchIndex,
+    params: ScreenParams,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    None,
+    Specific,
+    Common,
+}
+
+impl<'a> Screener<'a> {
+    /// Builds the indexes of `database`.
+    pub fn new(
+        database: &'a Database,
+        params: ScreenParams,
+    ) -> Result<Self, crate::index::SeedError> {
+        let index = SearchIndex::build(database)?;
+        Ok(Self {
+            database,
+            index,
+            params,
+        })
+    }
+
+    /// Parameters in force.
+    pub fn params(&self) -> &ScreenParams {
+        &self.params
+    }
+
+    /// The database screened against.
+    pub fn database(&self) -> &Database {
+        self.database
+    }
+
+    fn evalue(&self, level: Level, bits: f64, query_length: usize) -> f64 {
+        let (query_space, text_space) = match level {
+            Level::Dna => (query_length as f64, self.index.dna_length()),
+            Level::Protein => (query_length as f64 / 3.0, self.index.protein_length()),
+        };
+        query_space.max(1.0) * text_space * (-bits * std::f64::consts::LN_2).exp()
+    }
+
+    fn min_bits(&self, level: Level, query_length: usize) -> f64 {
+        let (query_space, text_space) = match level {
+            Level::Dna => (query_length as f64, self.index.dna_length()),
+            Level::Protein => (query_length as f64 / 3.0, self.index.protein_length()),
+        };
+        (query_space.max(1.0) * text_space / self.params.warn_evalue).log2()
+    }
+
+    /// All significant alignments of `sequence` (windows searched in parallel).
+    pub fn alignments(&self, sequence: &[u8]) -> Vec<Hsp> {
+        use rayon::prelude::*;
+        let search_params = &self.params.search;
+        let query = Query::new(sequence, search_params.protein_level);
+        let length = query.len();
+        let window = search_params.window_nt.max(1);
+        let min_bits_dna = self.min_bits(Level::Dna, length);
+        let min_bits_protein = self.min_bits(Level::Protein, length);
+        let windows: Vec<(usize, usize)> = (0..length.div_ceil(window))
+            .map(|index| (index * window, ((index + 1) * window).min(length)))
+            .collect();
+        let mut hsps: Vec<Hsp> = windows
+            .par_iter()
+            .flat_map_iter(|&(start, end)| {
+                search::search_window(
+                    self.database,
+                    &self.index,
+                    &query,
+                    start..end,
+                    search_params,
+                    min_bits_dna,
+                    min_bits_protein,
+                )
+            })
+            .collect();
+        hsps.sort_by(|left, right| {
+            (
+                left.query_start,
+                left.query_end,
+                left.reference,
+                left.level,
+                left.reference_start,
+            )
+                .cmp(&(
+                    right.query_start,
+                    right.query_end,
+                    right.reference,
+                    right.level,
+                    right.reference_start,
+                ))
+                .then(right.score.cmp(&left.score))
+        });
+        hsps.dedup_by(|later, earlier| {
+            later.query_start == earlier.query_start
+                && later.query_end == earlier.query_end
+                && later.reference == earlier.reference
+                && later.level == earlier.level
+                && later.reference_start == earlier.reference_start
+                && later.reverse == earlier.reverse
+        });
+        hsps
+    }
+
+    /// Screens one record.
+    pub fn screen(&self, record: &Record, file: &str) -> RecordReport {
+        let length = record.sequence.len();
+        let mut report = RecordReport {
+            record: record.id.clone(),
+            file: file.to_string(),
+            length,
+            status: Status::Pass,
+            regions: Vec::new(),
+            note: None,
+        };
+        if length < self.params.min_fragment_nt {
+            report.status = Status::Warn;
+            report.note = Some(format!(
+                "shorter than the minimum fragment length ({} nt): not screened",
+                self.params.min_fragment_nt
+            ));
+            return report;
+        }
+        let hsps = self.alignments(&record.sequence);
+        report.regions = self.regions(&hsps, length);
+        report.status = if report
+            .regions
+            .iter()
+            .any(|region| region.kind == RegionKind::Concern)
+        {
+            Status::Flag
+        } else if report
+            .regions
+            .iter()
+            .any(|region| region.kind == RegionKind::Weak)
+        {
+            Status::Warn
+        } else {
+            Status::Pass
+        };
+        report
+    }
+
+    /// Applies the best-match rule to `hsps` of a query of `length` nt.
+    pub fn regions(&self, hsps: &[Hsp], length: usize) -> Vec<Region> {
+        let references = &self.database.meta.references;
+        let is_concern = |hsp: &Hsp| references[hsp.reference as usize].origin == Origin::Concern;
+        let mut concern = vec![0f32; length];
+        let mut background = vec![0f32; length];
+        for hsp in hsps {
+            let density = hsp.density() as f32;
+            let target = if is_concern(hsp) {
+                &mut concern
+            } else {
+                &mut background
+            };
+            for value in &mut target[hsp.query_start..hsp.query_end.min(length)] {
+                if density > *value {
+                    *value = density;
+                }
+            }
+        }
+        let margin = self.params.margin_bits_per_nt as f32;
+        let classes: Vec<Class> = (0..length)
+            .map(|position| {
+                if concern[position] <= 0.0 {
+                    Class::None
+                } else if concern[position] - background[position] > margin {
+                    Class::Specific
+                } else {
+                    Class::Common
+                }
+            })
+            .collect();
+        // maximal runs, merging runs of one class across short unexplained gaps
+        let mut runs: Vec<(Class, usize, usize)> = Vec::new();
+        let mut position = 0;
+        while position < length {
+            let class = classes[position];
+            let start = position;
+            while position < length && classes[position] == class {
+                position += 1;
+            }
+            if class == Class::None {
+                continue;
+            }
+            if let Some(last) = runs.last_mut() {
+                if last.0 == class && start - last.2 <= self.params.merge_gap_nt {
+                    last.2 = position;
+                    continue;
+                }
+            }
+            runs.push((class, start, position));
+        }
+        let mut regions = Vec::new();
+        for (class, start, end) in runs {
+            if let Some(region) = self.region(hsps, class, start, end, length) {
+                regions.push(region);
+            }
+        }
+        regions
+    }
+
+    fn region(
+        &self,
+        hsps: &[Hsp],
+        class: Class,
+        start: usize,
+        end: usize,
+        length: usize,
+    ) -> Option<Region> {
+        let references = &self.database.meta.references;
+        let overlap = |hsp: &Hsp| {
+            let low = hsp.query_start.max(start);
+            let high = hsp.query_end.min(end);
+            high.saturating_sub(low)
+        };
+        let clipped_score = |hsp: &Hsp| {
+            f64::from(hsp.score) * overlap(hsp) as f64 / hsp.query_length().max(1) as f64
+        };
+        let best_of = |origin: Origin| {
+            hsps.iter()
+                .filter(|hsp| {
+                    references[hsp.reference as usize].origin == origin && overlap(hsp) > 0
+                })
+                .max_by(|left, right| {
+                    let left_bits = left.level.bits(clipped_score(left));
+                    let right_bits = right.level.bits(clipped_score(right));
+                    left_bits
+                        .total_cmp(&right_bits)
+                        .then(right.reference.cmp(&left.reference))
+                })
+        };
+        let best = best_of(Origin::Concern)?;
+        let bits = best.level.bits(clipped_score(best));
+        let evalue = self.evalue(best.level, bits, length);
+        let kind = match class {
+            Class::Specific if evalue <= self.params.max_evalue => RegionKind::Concern,
+            Class::Specific if evalue <= self.params.warn_evalue => RegionKind::Weak,
+            Class::Common if evalue <= self.params.max_evalue => RegionKind::Common,
+            _ => return None,
+        };
+        let reference = &references[best.reference as usize];
+        // reference coordinates of the region through the alignment's diagonal
+        let low = best.query_start.max(start);
+        let high = best.query_end.min(end);
+        let scale =
+            (best.reference_end - best.reference_start) as f64 / best.query_length().max(1) as f64;
+        let (from_start, from_end) = (
+            (low - best.query_start) as f64 * scale,
+            (high - best.query_start) as f64 * scale,
+        );
+        let (reference_start, reference_end) = if best.reverse {
+            (
+                best.reference_end - from_end.round() as u64,
+                best.reference_end - from_start.round() as u64,
+            )
+        } else {
+            (
+                best.reference_start + from_start.round() as u64,
+                best.reference_start + from_end.round() as u64,
+            )
+        };
+        let background = best_of(Origin::Background).map(|hsp| {
+            let background_reference = &references[hsp.reference as usize];
+            BackgroundEvidence {
+                reference: background_reference.name.clone(),
+                taxid: background_reference.taxid,
+                taxon: background_reference.taxon.clone(),
+                level: hsp.level,
+                identity: hsp.identity(),
+                bits_per_nt: hsp.density(),
+            }
+        });
+        Some(Region {
+            kind,
+            start: start + 1,
+            end,
+            strand: if best.reverse { '-' } else { '+' },
+            frame: best.query_frame,
+            level: best.level,
+            reference: reference.name.clone(),
+            reference_start: reference_start + 1,
+            reference_end: reference_end.max(reference_start + 1),
+            taxid: reference.taxid,
+            taxon: reference.taxon.clone(),
+            list_entry: reference.list_entry.as_ref().map(|entry| entry.id.clone()),
+            list_entry_name: reference
+                .list_entry
+                .as_ref()
+                .map(|entry| entry.name.clone()),
+            identity: best.identity(),
+            aligned_length: end - start,
+            bits,
+            evalue,
+            concern_bits_per_nt: best.density(),
+            background,
+        })
+    }
+}
