@@ -498,15 +498,32 @@ pub fn run(
 /// With one ticket each and no cap reached this is exactly RFC 3797 §4.
 pub fn select(announcement: &DrawAnnouncement, key: &str) -> Result<DrawResult, DrawError> {
     let rules = &announcement.rules;
-    let mut past_counts: BTreeMap<&FacilityId, u32> = BTreeMap::new();
+    let pool = &announcement.pool;
+    let mut past_counts: BTreeMap<&str, u32> = BTreeMap::new();
     for past in &announcement.history {
-        *past_counts.entry(&past.facility).or_default() += 1;
+        *past_counts.entry(past.facility.as_str()).or_default() += 1;
+    }
+    // State Parties by index, and each one's facilities.
+    let mut party_index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut party_of = Vec::with_capacity(pool.len());
+    let mut facilities_of: Vec<Vec<usize>> = Vec::new();
+    for (index, entry) in pool.iter().enumerate() {
+        let code = state_party_code(&entry.facility);
+        let next = party_index.len();
+        let party = *party_index.entry(code).or_insert(next);
+        if party == facilities_of.len() {
+            facilities_of.push(Vec::new());
+        }
+        facilities_of[party].push(index);
+        party_of.push(party);
     }
     let mut excluded = Vec::new();
-    // (pool index, tickets) still in the drum, in public order.
-    let mut drum: Vec<(usize, u64)> = Vec::with_capacity(announcement.pool.len());
-    for (index, entry) in announcement.pool.iter().enumerate() {
-        let count = past_counts.get(&entry.facility).copied().unwrap_or(0);
+    let mut drum = Drum::new(pool.len());
+    for (index, entry) in pool.iter().enumerate() {
+        let count = past_counts
+            .get(entry.facility.as_str())
+            .copied()
+            .unwrap_or(0);
         let tickets = rules.tickets(&entry.declaration_type);
         if count >= rules.max_per_facility_in_window {
             excluded.push(Exclusion {
@@ -518,40 +535,23 @@ pub fn select(announcement: &DrawAnnouncement, key: &str) -> Result<DrawResult, 
                 facility: entry.facility.clone(),
                 reason: ExclusionReason::NoTickets,
             });
-        } else {
-            drum.push((index, u64::from(tickets)));
+        } else if rules.max_per_state_party_per_year > 0 {
+            drum.set(index, u64::from(tickets));
         }
     }
-    let state_parties: Vec<StatePartyCode> = announcement
-        .pool
-        .iter()
-        .map(|entry| entry.facility.state_party())
-        .collect();
-    let mut per_state_party: BTreeMap<&StatePartyCode, u32> = BTreeMap::new();
+    let mut per_party = vec![0_u32; facilities_of.len()];
     let mut capped = Vec::new();
     let mut picks = Vec::new();
-    let mut tickets_remaining: u64 = drum.iter().map(|(_, t)| t).sum();
-    if rules.max_per_state_party_per_year == 0 {
-        drum.clear();
-        tickets_remaining = 0;
-    }
     let mut counter: u32 = 0;
-    while picks.len() < rules.total_per_year as usize && tickets_remaining > 0 {
+    while picks.len() < rules.total_per_year as usize && drum.total() > 0 {
         let counter16 = u16::try_from(counter).map_err(|_| DrawError::CounterExhausted)?;
         let derived = rfc3797::digest(key, counter16);
+        let tickets_remaining = drum.total();
         let ticket = rfc3797::pick_index(&derived, u128::from(tickets_remaining)) as u64;
-        let mut offset = ticket;
-        let mut position = drum.len() - 1;
-        for (slot, (_, tickets)) in drum.iter().enumerate() {
-            if offset < *tickets {
-                position = slot;
-                break;
-            }
-            offset -= tickets;
-        }
-        let (index, tickets) = drum.remove(position);
-        let entry = &announcement.pool[index];
-        let state_party = &state_parties[index];
+        let index = drum.find(ticket);
+        drum.set(index, 0);
+        let entry = &pool[index];
+        let party = party_of[index];
         picks.push(DrawPick {
             order: picks.len() + 1,
             counter: counter16,
@@ -559,21 +559,15 @@ pub fn select(announcement: &DrawAnnouncement, key: &str) -> Result<DrawResult, 
             tickets_remaining,
             ticket,
             facility: entry.facility.clone(),
-            state_party: state_party.clone(),
+            state_party: entry.facility.state_party(),
             declaration_type: entry.declaration_type.clone(),
         });
-        tickets_remaining -= tickets;
-        let count = per_state_party.entry(state_party).or_default();
-        *count += 1;
-        if *count >= rules.max_per_state_party_per_year {
-            capped.push(state_party.clone());
-            drum.retain(|(other, tickets)| {
-                let keep = &state_parties[*other] != state_party;
-                if !keep {
-                    tickets_remaining -= tickets;
-                }
-                keep
-            });
+        per_party[party] += 1;
+        if per_party[party] >= rules.max_per_state_party_per_year {
+            capped.push(entry.facility.state_party());
+            for &other in &facilities_of[party] {
+                drum.set(other, 0);
+            }
         }
         counter += 1;
     }
@@ -583,6 +577,68 @@ pub fn select(announcement: &DrawAnnouncement, key: &str) -> Result<DrawResult, 
         excluded,
         state_parties_capped: capped,
     })
+}
+
+/// The part of a facility identifier before `-F`.
+fn state_party_code(facility: &FacilityId) -> &str {
+    facility
+        .as_str()
+        .split_once("-F")
+        .map_or(facility.as_str(), |(code, _)| code)
+}
+
+/// Tickets per pool position with prefix sums (a Fenwick tree), so that
+/// "the facility holding ticket r when tickets are laid out in public order"
+/// is found in O(log n). Same answer as a linear scan, only faster.
+#[derive(Debug)]
+struct Drum {
+    tickets: Vec<u64>,
+    tree: Vec<u64>,
+    total: u64,
+}
+
+impl Drum {
+    fn new(size: usize) -> Self {
+        Self {
+            tickets: vec![0; size],
+            tree: vec![0; size + 1],
+            total: 0,
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn set(&mut self, index: usize, tickets: u64) {
+        let old = self.tickets[index];
+        if old == tickets {
+            return;
+        }
+        self.tickets[index] = tickets;
+        self.total = self.total - old + tickets;
+        let mut node = index + 1;
+        while node < self.tree.len() {
+            self.tree[node] = self.tree[node] - old + tickets;
+            node += node & node.wrapping_neg();
+        }
+    }
+
+    /// The position holding 0-based ticket `ticket` (< total).
+    fn find(&self, ticket: u64) -> usize {
+        let mut position = 0;
+        let mut remaining = ticket;
+        let mut step = (self.tree.len()).next_power_of_two();
+        while step > 0 {
+            let next = position + step;
+            if next < self.tree.len() && self.tree[next] <= remaining {
+                position = next;
+                remaining -= self.tree[next];
+            }
+            step >>= 1;
+        }
+        position
+    }
 }
 
 /// One way in which a published record differs from a re-run.
