@@ -10,32 +10,44 @@ use serde::Serialize;
 
 use crate::output::{self, EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format};
 
-/// Show and search the controlled lists of agents, toxins and equipment.
-///
-/// bwcv uses the Australia Group common control lists as the stand-in for
-/// the protocol's annex: human and animal pathogens and toxins, plant
-/// pathogens, genetic elements and genetically modified organisms, and
-/// dual-use biological equipment. Every entry has a stable id, a category, a
-/// name, synonyms and, for organisms, its NCBI Taxonomy ID; every list has a
-/// version date and a source.
+/// Show and search the controlled lists (long help: `LISTS_HELP`).
 #[derive(Debug, clap::Args)]
+#[command(after_help = LISTS_HELP)]
 pub struct Args {
     #[command(subcommand)]
     command: ListsCommand,
 }
 
+const LISTS_HELP: &str = "\
+bwcv uses the Australia Group common control lists as the stand-in for the
+protocol's annex of agents and toxins:
+  ag-hap        List of Human and Animal Pathogens and Toxins for Export Control
+                (viruses, bacteria, fungi, toxins, genetic elements and GMOs)
+  ag-plant      List of Plant Pathogens for Export Control
+  ag-equipment  Control List of Dual-Use Biological Equipment and Related
+                Technology and Software
+Every entry has a stable id (e.g. ag-hap-v-ebola), a category, a name,
+synonyms and, for organisms, its NCBI Taxonomy ID; every list has a version
+date and a source (see `bwcv lists show --format json`).
+
+Examples:
+  bwcv lists show --category toxin
+  bwcv lists find anthracis";
+
 #[derive(Debug, clap::Subcommand)]
 enum ListsCommand {
-    /// Print the entries of the lists, one per row.
+    /// Print the entries of the lists, one per row
     ///
-    /// Columns: id, category, group, name, synonyms (joined by "; "), taxid
-    /// (empty when none), list_id. With --format json the output also holds
-    /// each list's title, version date and source, and every entry's notes.
+    /// Columns: id, category, group, name, synonyms (joined by "; "),
+    /// taxid (empty when none), list_id. With --format json the output
+    /// also holds each list's title, version date and source, and every
+    /// entry's notes and covered_taxids.
     ///
     /// Examples:
     ///   bwcv lists show
     ///   bwcv lists show --category toxin
     ///   bwcv lists show --list ag-plant --format json
+    #[command(verbatim_doc_comment)]
     Show {
         /// Only entries of this category: human_animal_pathogen, toxin,
         /// plant_pathogen, genetic_element or equipment.
@@ -49,7 +61,7 @@ enum ListsCommand {
         #[arg(long, value_enum, default_value_t = Format::Tsv)]
         format: Format,
     },
-    /// Look an agent, toxin or item up by name, synonym, entry id or taxid.
+    /// Look an agent, toxin or item up by name, synonym, entry id or taxid
     ///
     /// Case and extra spaces do not matter. An exact name, synonym, id or
     /// taxid is a match; otherwise a name containing QUERY is. bwcv never
@@ -67,6 +79,7 @@ enum ListsCommand {
     ///   bwcv lists find anthracis
     ///   bwcv lists find 1392
     ///   bwcv lists find "Brucella" --format json
+    #[command(verbatim_doc_comment)]
     Find {
         /// A name, synonym, entry id (e.g. ag-hap-v-ebola) or NCBI taxid.
         query: String,

@@ -10,30 +10,33 @@ use serde::Serialize;
 
 use crate::output::{self, EXIT_OK, Format};
 
-/// Show the protocol parameters: deadlines, visit caps, notice periods,
-/// thresholds.
-///
-/// Every number bwcv takes from a treaty text is a named parameter with a
-/// unit, a source and a verification flag: `verified = true` only where the
-/// value was checked against the cited text (the CBM deadline, the visit
-/// caps, the screening window); the rest are marked working assumptions.
-/// The set has a version and a digest (SHA-256 of its canonical form) that
-/// every result records.
-///
-/// The global option `--params FILE` replaces the built-in set with a TOML
-/// file of the same layout (copy crates/bwcv-core/data/params/protocol.toml,
-/// edit it and bump its version). The file must be complete and valid, or
-/// bwcv stops with an error naming the parameter and field at fault.
+/// Show the protocol parameters (long help: `PARAMS_HELP`).
 #[derive(Debug, clap::Args)]
+#[command(after_help = PARAMS_HELP)]
 pub struct Args {
     #[command(subcommand)]
     command: ParamsCommand,
 }
 
+const PARAMS_HELP: &str = "\
+Every number bwcv takes from a treaty text is a named parameter with a unit,
+a source and a verification flag: verified = true only where the value was
+checked against the cited text (the CBM deadline, the visit caps, the
+screening window); the others are marked working assumptions. The set has a
+version and a digest (SHA-256 of its canonical form) that results record.
+
+The global option --params FILE replaces the built-in set with a TOML file of
+the same layout (copy crates/bwcv-core/data/params/protocol.toml, edit it and
+bump its version). The file must be complete and valid, or bwcv stops with an
+error naming the file, the parameter and the field at fault (exit code 2).
+
+Examples:
+  bwcv params show
+  bwcv --params my-params.toml params show --format json";
+
 #[derive(Debug, clap::Subcommand)]
 enum ParamsCommand {
-    /// Print every parameter with its value, unit, verification status and
-    /// source.
+    /// Print every parameter: value, unit, verification status, source
     ///
     /// TSV: the first line is a comment identifying the set,
     ///   # set=NAME version=VERSION digest=SHA256HEX from=built-in|FILE
@@ -49,6 +52,7 @@ enum ParamsCommand {
     ///   bwcv params show
     ///   bwcv params show --format json
     ///   bwcv --params my-params.toml params show
+    #[command(verbatim_doc_comment)]
     Show {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Tsv)]
