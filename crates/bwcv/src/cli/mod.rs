@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 // verb modules (one line each, keep this marker)
+pub mod seq;
+pub mod declare;
+pub mod demo;
+pub mod custody;
+pub mod ledger;
 pub mod lists;
 pub mod params;
 
@@ -15,7 +20,7 @@ pub mod params;
 /// chain of custody, cases and random draws, and the laboratory engines.
 /// bwcv establishes facts; it never decides compliance.
 #[derive(Debug, Parser)]
-#[command(name = "bwcv", version, about, long_about = None, propagate_version = true)]
+#[command(name = "bwcv", version, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -37,6 +42,16 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // variants (keep this marker)
+    /// Sequence screening: reference databases of sequences of concern, screening, benchmarks.
+    Seq(seq::Args),
+    /// CBM declarations: validate, compare, render, schema, overview, demo data.
+    Declare(declare::Args),
+    /// Run the demonstration: demo CBM returns, validated, compared, overview.
+    Demo(demo::Args),
+    /// Chain of custody of samples: verify custody bundles offline.
+    Custody(custody::Args),
+    /// Evidence ledger keys and signed checkpoints.
+    Ledger(ledger::Args),
     /// Show and search the controlled lists of agents, toxins and equipment.
     Lists(lists::Args),
     /// Show the protocol parameters (deadlines, caps, thresholds) in force.
@@ -48,6 +63,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = &global;
     match command {
         // arms (keep this marker)
+        Command::Seq(args) => seq::run(args, &global),
+        Command::Declare(args) => declare::run(args, &global),
+        Command::Demo(args) => demo::run(args, &global),
+        Command::Custody(args) => custody::run(args, &global),
+        Command::Ledger(args) => ledger::run(args, &global),
         Command::Lists(args) => lists::run(args, &global),
         Command::Params(args) => params::run(args, &global),
     }
