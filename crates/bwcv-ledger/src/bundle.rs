@@ -14,7 +14,7 @@ use crate::custody::{
     Severity, SignedCustodyEvent,
 };
 use crate::entry::{AnalysisResultV1, DeclarationSubmittedV1, Entry};
-use crate::merkle::{Hash, MemoryLog};
+use crate::merkle::{self, Hash, MemoryLog, NodeReader, ProveError};
 use crate::note::{NoteError, SignatureType, SignerKey, VerifierKey};
 
 /// The `format` member of every bundle of this version.
@@ -92,6 +92,15 @@ pub enum BundleError {
     },
 }
 
+/// Why a bundle cannot be exported.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError<E> {
+    #[error(transparent)]
+    Proof(#[from] ProveError<E>),
+    #[error("entry at leaf {leaf_index} is not UTF-8 text (not a canonical entry)")]
+    NotText { leaf_index: u64 },
+}
+
 /// Which keys the verifier trusts, and which cosigners it requires.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
@@ -121,6 +130,32 @@ impl Bundle {
             consistency,
             events,
         }
+    }
+
+    /// Adds the chain's entries `(leaf_index, bytes)` (see
+    /// [`custody::select_chain`]) with inclusion proofs read from `reader`
+    /// for the tree of `tree_size` leaves (the size of a checkpoint in the
+    /// bundle). A portal export is
+    /// `Bundle::assemble(sample, origin, vec![], checkpoints, consistency, keys).with_proofs(&chain, size, &reader)`.
+    pub fn with_proofs<R: NodeReader>(
+        mut self,
+        chain: &[(u64, Vec<u8>)],
+        tree_size: u64,
+        reader: &R,
+    ) -> Result<Self, ExportError<R::Error>> {
+        for (leaf_index, bytes) in chain {
+            let inclusion_proof = merkle::prove_inclusion(reader, *leaf_index, tree_size)?;
+            let entry = String::from_utf8(bytes.clone()).map_err(|_| ExportError::NotText {
+                leaf_index: *leaf_index,
+            })?;
+            self.events.push(LoggedEntry {
+                leaf_index: *leaf_index,
+                entry,
+                tree_size,
+                inclusion_proof,
+            });
+        }
+        Ok(self)
     }
 
     /// Pretty JSON.

@@ -923,3 +923,42 @@ fn step(
         );
     }
 }
+
+/// The entries of `sample`'s chain of custody and of all its aliquots
+/// (transitively, through split events), in log order, from a scan of log
+/// entries `(leaf_index, bytes)` in log order. Entries that are not
+/// custody events, or do not decode, are skipped. This is what a portal
+/// export puts in a bundle; a storage index by sample can replace the scan.
+pub fn select_chain<'a, I>(sample: &str, entries: I) -> Vec<(u64, Vec<u8>)>
+where
+    I: IntoIterator<Item = (u64, &'a [u8])>,
+{
+    let mut members: BTreeSet<String> = BTreeSet::from([sample.to_owned()]);
+    let mut chain = Vec::new();
+    for (leaf_index, bytes) in entries {
+        let Ok(Entry::CustodyV1(signed)) = Entry::decode(bytes) else {
+            continue;
+        };
+        if !members.contains(&signed.event.sample) {
+            continue;
+        }
+        if let Action::Split { children } = &signed.event.action {
+            members.extend(children.iter().map(|c| c.sample.clone()));
+        }
+        chain.push((leaf_index, bytes.to_vec()));
+    }
+    chain
+}
+
+/// The `previous` value for the next event of `sample`: the leaf hash of
+/// its last event in `chain` (as returned by [`select_chain`]), or of the
+/// split that created it. `None` if the sample has no event yet.
+pub fn chain_head(sample: &str, chain: &[(u64, Vec<u8>)]) -> Option<Hash> {
+    chain.iter().rev().find_map(|(_, bytes)| {
+        let Ok(Entry::CustodyV1(signed)) = Entry::decode(bytes) else {
+            return None;
+        };
+        let creates = matches!(&signed.event.action, Action::Split { children } if children.iter().any(|c| c.sample == sample));
+        (signed.event.sample == sample || creates).then(|| merkle::leaf_hash(bytes))
+    })
+}

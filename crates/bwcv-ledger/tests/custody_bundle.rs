@@ -553,3 +553,46 @@ fn an_unknown_actor_key_or_foreign_sample_is_named() {
         breaks(&report)
     );
 }
+
+#[test]
+fn export_from_a_node_reader_equals_the_demo_and_select_chain_finds_it() {
+    let demo = demo();
+    let entries: Vec<(u64, Vec<u8>)> = (0..demo.log.size())
+        .filter_map(|i| {
+            demo.bundle
+                .events
+                .iter()
+                .find(|e| e.leaf_index == i)
+                .map(|e| (i, e.entry.clone().into_bytes()))
+        })
+        .collect();
+    // Add foreign custody entries and other entries: select_chain skips them.
+    let mut scan: Vec<(u64, &[u8])> = entries.iter().map(|(i, b)| (*i, b.as_slice())).collect();
+    let other = br#"{"type":"weather/v1"}"#;
+    scan.insert(1, (999, other));
+    let chain = bwcv_ledger::custody::select_chain(SAMPLE, scan);
+    assert_eq!(chain, entries);
+    let size = demo.bundle.events[0].tree_size;
+    let exported = Bundle::assemble(
+        SAMPLE,
+        ORIGIN,
+        vec![],
+        demo.bundle.checkpoints.clone(),
+        demo.bundle.consistency.clone(),
+        demo.bundle.keys.clone(),
+    )
+    .with_proofs(&chain, size, &demo.log)
+    .unwrap();
+    assert_eq!(exported, demo.bundle);
+    // chain_head: the aliquot B's last event is its 'stored'; a fresh
+    // aliquot's head is its split.
+    let head_b = bwcv_ledger::custody::chain_head(&format!("{SAMPLE}-B"), &chain).unwrap();
+    let stored_b = demo
+        .bundle
+        .events
+        .iter()
+        .find(|e| e.entry.contains("cold store 2"))
+        .unwrap();
+    assert_eq!(head_b, leaf_hash(stored_b.entry.as_bytes()));
+    assert_eq!(bwcv_ledger::custody::chain_head("S-unknown", &chain), None);
+}
