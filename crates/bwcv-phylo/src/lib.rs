@@ -11,8 +11,10 @@
 //! compliance. It does no network or database I/O: engines take readers
 //! and writers.
 
+pub mod align;
 pub mod clock;
 pub mod dates;
+pub mod distance;
 pub mod newick;
 pub mod seqio;
 pub mod tree;

@@ -126,6 +126,35 @@ impl Tree {
             .find(|&id| self.nodes[id].name.as_deref() == Some(name))
     }
 
+    /// The most recent common ancestor of `ids` (the root for an empty set).
+    pub fn mrca(&self, ids: &[NodeId]) -> NodeId {
+        let Some((&first, rest)) = ids.split_first() else {
+            return self.root;
+        };
+        let mut chain = vec![first];
+        while let Some(p) = self.nodes[*chain.last().unwrap_or(&first)].parent {
+            chain.push(p);
+        }
+        let mut deepest = 0usize;
+        for &id in rest {
+            let mut cur = id;
+            loop {
+                if let Some(pos) = chain.iter().position(|&c| c == cur) {
+                    deepest = deepest.max(pos);
+                    break;
+                }
+                match self.nodes[cur].parent {
+                    Some(p) => cur = p,
+                    None => {
+                        deepest = chain.len() - 1;
+                        break;
+                    }
+                }
+            }
+        }
+        chain[deepest]
+    }
+
     /// Splits the branch above `child` at fraction `x` (measured from
     /// `child`: the child keeps `x` of the length) and returns the new node.
     pub fn split_branch(&mut self, child: NodeId, x: f64) -> NodeId {
