@@ -1,0 +1,231 @@
+//! SQLite-specific checks: the append-only triggers refuse raw UPDATE and
+//! DELETE, the durability settings are in force, the file is created and
+//! migrated on first open and keeps its data across reopening.
+
+use bwcv_core::{Classification, StatePartyCode, Visibility};
+use bwcv_store::conformance::at;
+use bwcv_store::{
+    AuditOutcome, DeclarationDraft, GrantTarget, NewAuditRecord, NewCheckpoint, NewGrant,
+    NewLedgerEntry, NewUser, Role, Store,
+};
+use bwcv_store_sqlite::SqliteStore;
+use serde_json::json;
+
+fn user(name: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        display_name: name.into(),
+        role: Role::NationalAuthority,
+        state_party: Some(StatePartyCode::new("ARC").unwrap()),
+        password_hash: "$argon2id$x".into(),
+        created_at: at(0),
+    }
+}
+
+fn audit() -> NewAuditRecord {
+    NewAuditRecord {
+        at: at(1),
+        actor: None,
+        actor_role: None,
+        action: "test".into(),
+        object_kind: "test".into(),
+        object_id: None,
+        classification: Classification::Unclassified,
+        justification: "test".into(),
+        outcome: AuditOutcome::Success,
+        detail: json!({}),
+    }
+}
+
+/// A store with one row in every append-only table and one submitted
+/// declaration.
+async fn populated() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_path(&dir.path().join("bwcv.db"))
+        .await
+        .unwrap();
+    let alice = store.create_user(user("alice")).await.unwrap();
+    let entries = (0..4u8)
+        .map(|i| NewLedgerEntry {
+            kind: "t".into(),
+            body: vec![i],
+            sample_id: None,
+            appended_at: at(2),
+        })
+        .collect();
+    let appended = store.ledger_append(entries).await.unwrap();
+    store
+        .put_checkpoint(NewCheckpoint {
+            size: 4,
+            root: appended.root,
+            note: "note".into(),
+            created_at: at(3),
+        })
+        .await
+        .unwrap();
+    let grant = store
+        .create_grant(NewGrant {
+            user_id: alice.id,
+            target: GrantTarget::Scope { scope: "s".into() },
+            classification: Classification::HighlyProtected,
+            reason: "r".into(),
+            granted_by: alice.id,
+            granted_at: at(0),
+            expires_at: at(100),
+        })
+        .await
+        .unwrap();
+    store
+        .revoke_grant(grant.id, alice.id, at(5), "done")
+        .await
+        .unwrap();
+    let draft = store
+        .save_draft(
+            DeclarationDraft {
+                id: None,
+                expected_version: 0,
+                state_party: StatePartyCode::new("ARC").unwrap(),
+                reporting_year: 2025,
+                visibility: Visibility::Public,
+                classification: Classification::Unclassified,
+                body: json!({ "a": 1 }),
+                digest: "00".into(),
+                actor: alice.id,
+                at: at(6),
+            },
+            audit(),
+        )
+        .await
+        .unwrap();
+    store
+        .submit_declaration(
+            draft.id,
+            1,
+            alice.id,
+            at(7),
+            NewLedgerEntry {
+                kind: "declaration_submitted".into(),
+                body: b"d".to_vec(),
+                sample_id: None,
+                appended_at: at(7),
+            },
+            audit(),
+        )
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+#[tokio::test]
+async fn append_only_tables_refuse_update_and_delete() {
+    let (store, _dir) = populated().await;
+    let refused = [
+        "UPDATE ledger_entries SET body = x'ff' WHERE idx = 0",
+        "UPDATE ledger_entries SET kind = 'other'",
+        "DELETE FROM ledger_entries WHERE idx = 3",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_nodes SET hash = zeroblob(32)",
+        "DELETE FROM ledger_nodes",
+        "UPDATE ledger_checkpoints SET note = 'forged'",
+        "DELETE FROM ledger_checkpoints",
+        "UPDATE audit_log SET justification = 'none'",
+        "DELETE FROM audit_log",
+        "UPDATE grants SET expires_at = '9999-01-01T00:00:00.000000Z'",
+        "DELETE FROM grants",
+        "UPDATE grant_revocations SET revoked_at = '9999-01-01T00:00:00.000000Z'",
+        "DELETE FROM grant_revocations",
+        "UPDATE declarations SET body = '{}' WHERE status = 'submitted'",
+        "UPDATE declarations SET status = 'draft'",
+        "DELETE FROM declarations",
+        // A gap in the ledger indices.
+        "INSERT INTO ledger_entries (idx, kind, body, leaf_hash, appended_at) \
+         VALUES (10, 't', x'00', zeroblob(32), '2026-01-01T00:00:00.000000Z')",
+        // Rewriting history by replacing a row.
+        "INSERT OR REPLACE INTO ledger_entries (idx, kind, body, leaf_hash, appended_at) \
+         VALUES (0, 't', x'00', zeroblob(32), '2026-01-01T00:00:00.000000Z')",
+    ];
+    let size = store.ledger_size().await.unwrap();
+    let root = store.ledger_root(size).await.unwrap();
+    let audit_rows = store.export_audit().await.unwrap();
+    for statement in refused {
+        let result = sqlx::query(statement).execute(store.pool()).await;
+        assert!(result.is_err(), "{statement} was not refused");
+    }
+    assert_eq!(store.ledger_size().await.unwrap(), size);
+    assert_eq!(store.ledger_root(size).await.unwrap(), root);
+    assert_eq!(store.export_audit().await.unwrap(), audit_rows);
+    assert!(store.latest_checkpoint().await.unwrap().is_some());
+    // Mutable tables stay mutable.
+    sqlx::query("DELETE FROM sessions")
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn durability_settings_are_in_force() {
+    let (store, _dir) = populated().await;
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+    // 2 = FULL.
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(synchronous, 2);
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(foreign_keys, 1);
+}
+
+#[tokio::test]
+async fn created_on_first_open_and_kept_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub dir é").join("bwcv.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let url = format!("sqlite://{}", path.display());
+    let store = SqliteStore::open(&url).await.expect("create on first open");
+    let alice = store.create_user(user("alice")).await.unwrap();
+    store.close().await;
+    drop(store);
+    assert!(path.exists());
+    let reopened = SqliteStore::open(&url).await.expect("reopen and migrate");
+    assert_eq!(
+        reopened.get_user(alice.id).await.unwrap().unwrap().username,
+        "alice"
+    );
+}
+
+#[tokio::test]
+async fn in_memory_database_works() {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let alice = store.create_user(user("alice")).await.unwrap();
+    assert_eq!(store.get_user(alice.id).await.unwrap(), Some(alice));
+    store
+        .ledger_append(vec![NewLedgerEntry {
+            kind: "t".into(),
+            body: vec![1],
+            sample_id: None,
+            appended_at: at(0),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.ledger_size().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn bad_urls_are_clear_errors() {
+    let error = SqliteStore::open("sqlite://x.db?mode=sideways")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("invalid SQLite database URL"));
+    let error = SqliteStore::open("sqlite:///nonexistent-dir-bwcv/x/y.db")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("cannot open"), "{error}");
+}
