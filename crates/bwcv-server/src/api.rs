@@ -88,7 +88,8 @@ pub(crate) async fn list_declarations<S: Store>(
     let state_party = match query.state_party.as_deref() {
         None | Some("") => None,
         Some(code) => Some(
-            StatePartyCode::new(code).map_err(|e| Failure::bad_request("state_party", e.to_string()))?,
+            StatePartyCode::new(code)
+                .map_err(|e| Failure::bad_request("state_party", e.to_string()))?,
         ),
     };
     let status = match query.status.as_deref() {
@@ -134,18 +135,19 @@ pub(crate) async fn create_declaration<S: Store>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     auth.check_csrf(&headers, None)?;
-    let request: CreateRequest = serde_json::from_slice(&body).map_err(|e| Failure::BadRequest {
-        message: format!(
-            "the request is not a valid JSON object (line {}, column {}): {e}",
-            e.line(),
-            e.column()
-        ),
-        problems: vec![FieldProblem {
-            path: String::new(),
-            rule: "request.json".into(),
-            message: e.to_string(),
-        }],
-    })?;
+    let request: CreateRequest =
+        serde_json::from_slice(&body).map_err(|e| Failure::BadRequest {
+            message: format!(
+                "the request is not a valid JSON object (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+            problems: vec![FieldProblem {
+                path: String::new(),
+                rule: "request.json".into(),
+                message: e.to_string(),
+            }],
+        })?;
     let visibility = workflow::parse_visibility(request.visibility.as_deref().unwrap_or(""))?;
     let classification =
         workflow::parse_classification(request.classification.as_deref().unwrap_or(""))?;
@@ -238,7 +240,7 @@ pub(crate) struct WhoAmI {
     state_party: Option<String>,
 }
 
-pub(crate) async fn whoami<S: Store>(ApiAuth(auth): ApiAuth) -> Json<WhoAmI> {
+pub(crate) async fn whoami(ApiAuth(auth): ApiAuth) -> Json<WhoAmI> {
     Json(WhoAmI {
         username: auth.user.username.clone(),
         role: auth.user.role.to_string(),
@@ -247,11 +249,7 @@ pub(crate) async fn whoami<S: Store>(ApiAuth(auth): ApiAuth) -> Json<WhoAmI> {
 }
 
 pub(crate) async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        OPENAPI_JSON,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
 }
 
 pub(crate) async fn not_found() -> ApiError {

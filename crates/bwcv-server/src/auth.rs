@@ -11,8 +11,8 @@
 //! - A login creates a new session id (rotation) and deletes the one the
 //!   browser presented.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -171,11 +171,7 @@ pub async fn authenticate<S: Store>(
 ) -> Result<Option<Auth>, Failure> {
     let now = chrono::Utc::now();
     if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
-        let Some(token) = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
+        let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
             return Ok(None);
         };
         let Some(api_token) = state
@@ -186,12 +182,10 @@ pub async fn authenticate<S: Store>(
             return Ok(None);
         };
         let user = state.store.get_user(api_token.user_id).await?;
-        return Ok(user
-            .filter(|user| !user.is_disabled())
-            .map(|user| Auth {
-                user,
-                session: None,
-            }));
+        return Ok(user.filter(|user| !user.is_disabled()).map(|user| Auth {
+            user,
+            session: None,
+        }));
     }
     let Some(session_id) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -204,12 +198,10 @@ pub async fn authenticate<S: Store>(
         return Ok(None);
     };
     let user = state.store.get_user(session.user_id).await?;
-    Ok(user
-        .filter(|user| !user.is_disabled())
-        .map(|user| Auth {
-            user,
-            session: Some(session),
-        }))
+    Ok(user.filter(|user| !user.is_disabled()).map(|user| Auth {
+        user,
+        session: Some(session),
+    }))
 }
 
 /// Extractor for HTML routes: unauthenticated requests are sent to the
@@ -303,6 +295,10 @@ mod tests {
                 .verify_password(b"correct horse", &parsed)
                 .is_ok()
         );
-        assert!(Argon2::default().verify_password(b"wrong", &parsed).is_err());
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong", &parsed)
+                .is_err()
+        );
     }
 }

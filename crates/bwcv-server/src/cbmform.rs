@@ -130,7 +130,12 @@ fn description<'a>(root: &'a Value, schema: &'a Value) -> Option<&'a str> {
     schema
         .get("description")
         .and_then(Value::as_str)
-        .or_else(|| resolve(root, schema).0.get("description").and_then(Value::as_str))
+        .or_else(|| {
+            resolve(root, schema)
+                .0
+                .get("description")
+                .and_then(Value::as_str)
+        })
 }
 
 #[derive(Debug)]
@@ -141,7 +146,9 @@ enum Kind<'a> {
     Boolean,
     Integer,
     Number,
-    Text { date: bool },
+    Text {
+        date: bool,
+    },
     /// Anything else (a tagged union): edited as JSON text.
     Json,
 }
@@ -327,12 +334,7 @@ impl Renderer<'_> {
                 if is_scalar(&item_kind) {
                     let text = value
                         .and_then(Value::as_array)
-                        .map(|list| {
-                            list.iter()
-                                .map(scalar_text)
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        })
+                        .map(|list| list.iter().map(scalar_text).collect::<Vec<_>>().join("\n"))
                         .unwrap_or_default();
                     let label = format!("{} (one per line)", label.unwrap_or("Values"));
                     self.field(pointer, &label, hint.as_deref(), |id, described| {
@@ -361,7 +363,13 @@ impl Renderer<'_> {
                 for (index, item) in list.iter().enumerate() {
                     let item_pointer = format!("{pointer}/{index}");
                     let item_label = format!("{label}: entry {}", index + 1);
-                    self.node(items, &item_pointer, Some(item), Some(&item_label), depth + 1);
+                    self.node(
+                        items,
+                        &item_pointer,
+                        Some(item),
+                        Some(&item_label),
+                        depth + 1,
+                    );
                     let remove_id = format!("{}-remove", field_id(&item_pointer));
                     let _ = write!(
                         self.out,
@@ -445,7 +453,9 @@ fn scalar_input(kind: &Kind<'_>, id: &str, pointer: &str, current: &str, extra: 
     let name = escape(pointer);
     match kind {
         Kind::Enum(values) => {
-            let mut html = format!("<select id=\"{id}\" name=\"{name}\"{extra}><option value=\"\">(not given)</option>");
+            let mut html = format!(
+                "<select id=\"{id}\" name=\"{name}\"{extra}><option value=\"\">(not given)</option>"
+            );
             for value in values {
                 let selected = if value == current { " selected" } else { "" };
                 let _ = write!(
@@ -459,7 +469,9 @@ fn scalar_input(kind: &Kind<'_>, id: &str, pointer: &str, current: &str, extra: 
             html
         }
         Kind::Boolean => {
-            let mut html = format!("<select id=\"{id}\" name=\"{name}\"{extra}><option value=\"\">(not given)</option>");
+            let mut html = format!(
+                "<select id=\"{id}\" name=\"{name}\"{extra}><option value=\"\">(not given)</option>"
+            );
             for (value, text) in [("true", "Yes"), ("false", "No")] {
                 let selected = if value == current { " selected" } else { "" };
                 let _ = write!(html, "<option value=\"{value}\"{selected}>{text}</option>");
@@ -552,9 +564,23 @@ impl Collector<'_> {
                 if map.is_empty() {
                     return None;
                 }
-                // A filled record gets its lists, empty if need be.
+                // A filled record gets its lists, empty if need be, and its
+                // required texts, blank if need be (validation then names
+                // the very field that is empty).
                 for name in arrays {
                     map.entry(name).or_insert_with(|| Value::Array(Vec::new()));
+                }
+                let required = resolve(self.root, schema)
+                    .0
+                    .get("required")
+                    .and_then(Value::as_array);
+                for name in required.into_iter().flatten().filter_map(Value::as_str) {
+                    if let Some(property) = properties.get(name)
+                        && let (Kind::Text { date: false }, false) = self::kind(self.root, property)
+                    {
+                        map.entry(name.to_owned())
+                            .or_insert_with(|| Value::String(String::new()));
+                    }
                 }
                 Some(Value::Object(map))
             }
@@ -592,10 +618,7 @@ impl Collector<'_> {
                 if text.is_empty() {
                     return None;
                 }
-                Some(
-                    serde_json::from_str(text)
-                        .unwrap_or_else(|_| Value::String(text.to_owned())),
-                )
+                Some(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())))
             }
             scalar => {
                 let text = self.values.get(pointer)?.trim();
@@ -639,8 +662,16 @@ mod tests {
     fn every_form_of_the_model_has_a_page() {
         let keys: Vec<&str> = forms().iter().map(|f| f.key.as_str()).collect();
         for key in [
-            "form_0", "a_part_1", "a_part_2_i", "a_part_2_ii", "a_part_2_iii", "b", "c", "e",
-            "f", "g",
+            "form_0",
+            "a_part_1",
+            "a_part_2_i",
+            "a_part_2_ii",
+            "a_part_2_iii",
+            "b",
+            "c",
+            "e",
+            "f",
+            "g",
         ] {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
             let (html, shown) = render_form(key, None, &ProblemMap::new()).unwrap();

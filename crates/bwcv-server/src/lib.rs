@@ -155,11 +155,11 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
             "/declarations/{id}/submit",
             post(api::submit_declaration::<S>),
         )
-        .route("/whoami", get(api::whoami::<S>))
+        .route("/whoami", get(api::whoami))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found);
     Router::new()
-        .route("/", get(pages::home::<S>))
+        .route("/", get(pages::home))
         .route("/login", get(pages::login_page).post(pages::login::<S>))
         .route("/logout", post(pages::logout::<S>))
         .route(
@@ -184,15 +184,15 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
             "/admin/grants",
             get(pages::grants::<S>).post(pages::create_grant::<S>),
         )
-        .route(
-            "/admin/grants/{id}/revoke",
-            post(pages::revoke_grant::<S>),
-        )
+        .route("/admin/grants/{id}/revoke", post(pages::revoke_grant::<S>))
         .route(
             "/account/tokens",
             get(pages::tokens::<S>).post(pages::create_token::<S>),
         )
-        .route("/static/style.css", get(static_file("text/css; charset=utf-8", STYLE_CSS)))
+        .route(
+            "/static/style.css",
+            get(static_file("text/css; charset=utf-8", STYLE_CSS)),
+        )
         .route(
             "/static/vendor/htmx.min.js",
             get(static_file("text/javascript; charset=utf-8", HTMX_JS)),
@@ -206,4 +206,17 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .layer(axum::middleware::from_fn(pages::normalize_errors))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+}
+
+/// Serves the portal on `listener` until `shutdown` completes (in-flight
+/// requests finish first).
+pub async fn serve<S: Store>(
+    state: AppState<S>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

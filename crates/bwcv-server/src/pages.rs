@@ -49,7 +49,10 @@ impl Nav {
                 .unwrap_or_default(),
             csrf: auth.csrf_token().to_owned(),
             is_admin: role == R::Administrator,
-            is_secretariat: matches!(role, R::SecretariatAnalyst | R::Inspector | R::CouncilMember),
+            is_secretariat: matches!(
+                role,
+                R::SecretariatAnalyst | R::Inspector | R::CouncilMember
+            ),
             is_national: role == R::NationalAuthority,
         }
     }
@@ -237,7 +240,7 @@ struct TokenRow {
 
 // ------------------------------------------------------------- handlers
 
-pub(crate) async fn home<S: Store>(MaybeAuth(auth): MaybeAuth) -> Result<Response, WebError> {
+pub(crate) async fn home(MaybeAuth(auth): MaybeAuth) -> Result<Response, WebError> {
     let Some(auth) = auth else {
         return Ok(Redirect::to("/login").into_response());
     };
@@ -312,7 +315,10 @@ pub(crate) async fn login<S: Store>(
         .map(|Extension(info)| format!("addr:{}", info.0.ip()))
         .unwrap_or_else(|| "addr:unknown".into());
     let user_failures = state.store.count_login_failures(&user_key, since).await?;
-    let address_failures = state.store.count_login_failures(&address_key, since).await?;
+    let address_failures = state
+        .store
+        .count_login_failures(&address_key, since)
+        .await?;
     if user_failures >= state.config.max_failures_per_username
         || address_failures >= state.config.max_failures_per_address
     {
@@ -515,7 +521,12 @@ pub(crate) async fn audit_log<S: Store>(
     headers: HeaderMap,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    require_system(&auth, RecordKind::AuditLog, Action::Read, Classification::Restricted)?;
+    require_system(
+        &auth,
+        RecordKind::AuditLog,
+        Action::Read,
+        Classification::Restricted,
+    )?;
     let users = state.store.list_users().await?;
     let names: std::collections::BTreeMap<UserId, String> =
         users.into_iter().map(|u| (u.id, u.username)).collect();
@@ -585,7 +596,10 @@ pub(crate) async fn audit_log<S: Store>(
             };
             let records = state.store.list_audit(filter).await?;
             let next_after = if records.len() == 200 {
-                records.last().map(|r| r.id.0.to_string()).unwrap_or_default()
+                records
+                    .last()
+                    .map(|r| r.id.0.to_string())
+                    .unwrap_or_default()
             } else {
                 String::new()
             };
@@ -646,7 +660,12 @@ pub(crate) async fn grants<S: Store>(
     State(state): State<AppState<S>>,
     WebAuth(auth): WebAuth,
 ) -> Result<Response, WebError> {
-    require_system(&auth, RecordKind::Grant, Action::List, Classification::Restricted)?;
+    require_system(
+        &auth,
+        RecordKind::Grant,
+        Action::List,
+        Classification::Restricted,
+    )?;
     grants_page(&state, &auth, String::new()).await
 }
 
@@ -673,7 +692,12 @@ pub(crate) async fn create_grant<S: Store>(
     Form(form): Form<GrantForm>,
 ) -> Result<Response, WebError> {
     auth.check_csrf(&headers, form.csrf.as_deref())?;
-    require_system(&auth, RecordKind::Grant, Action::Create, Classification::Restricted)?;
+    require_system(
+        &auth,
+        RecordKind::Grant,
+        Action::Create,
+        Classification::Restricted,
+    )?;
     let reason = justification(&headers, Some(&form.reason))
         .ok_or_else(|| Failure::bad_request("reason", "give the need-to-know reason"))?;
     let user = state
@@ -756,7 +780,12 @@ pub(crate) async fn revoke_grant<S: Store>(
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, WebError> {
     auth.check_csrf(&headers, form.csrf.as_deref())?;
-    require_system(&auth, RecordKind::Grant, Action::Change, Classification::Restricted)?;
+    require_system(
+        &auth,
+        RecordKind::Grant,
+        Action::Change,
+        Classification::Restricted,
+    )?;
     let id: i64 = id.parse().map_err(|_| Failure::NotFound)?;
     let reason = justification(&headers, Some(&form.reason))
         .ok_or_else(|| Failure::bad_request("reason", "say why the grant is revoked"))?;
@@ -926,7 +955,9 @@ pub(crate) async fn normalize_errors(request: Request, next: Next) -> Response {
         (status, Html(crate::error::error_page(status, &message))).into_response()
     };
     if let Some(allow) = response.headers().get(header::ALLOW) {
-        normalized.headers_mut().insert(header::ALLOW, allow.clone());
+        normalized
+            .headers_mut()
+            .insert(header::ALLOW, allow.clone());
     }
     normalized
 }

@@ -277,7 +277,10 @@ pub(crate) async fn create_draft<S: Store>(
     let body = match body {
         Some(body) => {
             if !body.is_object() {
-                return Err(Failure::bad_request("", "the submission must be a JSON object"));
+                return Err(Failure::bad_request(
+                    "",
+                    "the submission must be a JSON object",
+                ));
             }
             if let Some(declared) = body.get("state_party").and_then(Value::as_str)
                 && declared != state_party.as_str()
@@ -290,9 +293,8 @@ pub(crate) async fn create_draft<S: Store>(
             body
         }
         None => {
-            let year = year.ok_or_else(|| {
-                Failure::bad_request("reporting_year", "give the reporting year")
-            })?;
+            let year = year
+                .ok_or_else(|| Failure::bad_request("reporting_year", "give the reporting year"))?;
             skeleton(&state_party, year, visibility)
         }
     };
@@ -520,16 +522,22 @@ fn problem_rows(problems: &[Problem], link_base: &str) -> Vec<ProblemRow> {
     problems
         .iter()
         .map(|p| {
-            let form = p.path.strip_prefix("/forms/").and_then(|rest| rest.split('/').next());
+            let form = p
+                .path
+                .strip_prefix("/forms/")
+                .and_then(|rest| rest.split('/').next());
             let anchor = match form {
-                Some(key) if cbmform::forms().iter().any(|f| f.key == key) => format!(
-                    "{link_base}/forms/{key}#{}",
-                    cbmform::field_id(&p.path)
-                ),
+                Some(key) if cbmform::forms().iter().any(|f| f.key == key) => {
+                    format!("{link_base}/forms/{key}#{}", cbmform::field_id(&p.path))
+                }
                 _ => String::new(),
             };
             ProblemRow {
-                path: if p.path.is_empty() { "(whole document)".into() } else { p.path.clone() },
+                path: if p.path.is_empty() {
+                    "(whole document)".into()
+                } else {
+                    p.path.clone()
+                },
                 anchor,
                 rule: p.rule.id().to_owned(),
                 severity: p.severity.as_str().to_owned(),
@@ -678,7 +686,10 @@ pub(crate) async fn create<S: Store>(
     let year = match fields.get("reporting_year").map(|y| y.trim()) {
         None | Some("") => None,
         Some(text) => Some(text.parse::<i32>().map_err(|_| {
-            Failure::bad_request("reporting_year", "the reporting year is a number, e.g. 2025")
+            Failure::bad_request(
+                "reporting_year",
+                "the reporting year is a number, e.g. 2025",
+            )
         })?),
     };
     let body = match file {
@@ -711,11 +722,7 @@ pub(crate) struct ShowQuery {
 }
 
 /// The justification page when a read needs one.
-fn justify_or(
-    auth: &Auth,
-    failure: Failure,
-    action: String,
-) -> Result<Response, WebError> {
+fn justify_or(auth: &Auth, failure: Failure, action: String) -> Result<Response, WebError> {
     match failure {
         Failure::JustificationRequired => render(&JustifyPage {
             nav: Nav::of(auth),
@@ -780,7 +787,9 @@ pub(crate) async fn show<S: Store>(
             && decide(&auth, Action::Change, &record, &grants).is_allowed(),
         json: serde_json::to_string_pretty(&record.body).unwrap_or_default(),
         message: match (query.message.as_deref(), query.saved.is_some()) {
-            (Some("submitted"), _) => "Submitted. The submission is recorded in the evidence ledger.".into(),
+            (Some("submitted"), _) => {
+                "Submitted. The submission is recorded in the evidence ledger.".into()
+            }
             (Some("acknowledged"), _) => "Acknowledged.".into(),
             (_, true) => "Saved.".into(),
             _ => String::new(),
@@ -819,9 +828,10 @@ pub(crate) async fn download<S: Store>(
 fn problem_map(problems: &[Problem]) -> ProblemMap {
     let mut map = ProblemMap::new();
     for problem in problems {
-        map.entry(problem.path.clone())
-            .or_default()
-            .push((problem.severity.as_str().to_owned(), problem.message.clone()));
+        map.entry(problem.path.clone()).or_default().push((
+            problem.severity.as_str().to_owned(),
+            problem.message.clone(),
+        ));
     }
     map
 }
@@ -894,7 +904,10 @@ pub(crate) async fn save_form<S: Store>(
     let value = cbmform::collect(&key, &fields);
     let Some(forms) = body
         .as_object_mut()
-        .map(|o| o.entry("forms").or_insert_with(|| Value::Object(Default::default())))
+        .map(|o| {
+            o.entry("forms")
+                .or_insert_with(|| Value::Object(Default::default()))
+        })
         .and_then(Value::as_object_mut)
     else {
         return Err(WebError(Failure::bad_request(
@@ -978,10 +991,11 @@ pub(crate) async fn acknowledge<S: Store>(
             ),
         )
         .await?;
-    Ok(
-        Redirect::to(&format!("/declarations/{}?message=acknowledged", acknowledged.id))
-            .into_response(),
-    )
+    Ok(Redirect::to(&format!(
+        "/declarations/{}?message=acknowledged",
+        acknowledged.id
+    ))
+    .into_response())
 }
 
 fn value_text(value: Option<&Value>) -> String {
@@ -1108,10 +1122,12 @@ pub(crate) async fn dashboard<S: Store>(
         .ok_or_else(|| Failure::Internal("cbm.deadline is not a date".into()))?;
     let past_deadline = today > deadline;
     let grants = access_grants(&state, &auth).await?;
-    let all = state.store.list_declarations(DeclarationFilter::default()).await?;
+    let all = state
+        .store
+        .list_declarations(DeclarationFilter::default())
+        .await?;
     // Every State Party the portal knows: accounts and declarations.
-    let mut parties: BTreeSet<StatePartyCode> =
-        all.iter().map(|r| r.state_party.clone()).collect();
+    let mut parties: BTreeSet<StatePartyCode> = all.iter().map(|r| r.state_party.clone()).collect();
     for user in state.store.list_users().await? {
         if user.role == Role::NationalAuthority
             && let Some(code) = user.state_party
@@ -1121,7 +1137,9 @@ pub(crate) async fn dashboard<S: Store>(
     }
     let by_party: BTreeMap<StatePartyCode, Vec<&DeclarationRecord>> =
         all.iter().fold(BTreeMap::new(), |mut map, record| {
-            map.entry(record.state_party.clone()).or_default().push(record);
+            map.entry(record.state_party.clone())
+                .or_default()
+                .push(record);
             map
         });
     let mut rows = Vec::new();
@@ -1153,7 +1171,10 @@ pub(crate) async fn dashboard<S: Store>(
             && !access::requires_audit(Action::Read, record.classification);
         let (forms, completeness, errors, warnings, flags) = if readable {
             let (submission, problems) = check_body(&state, &record.body);
-            let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
             let warnings = problems.len() - errors;
             match submission {
                 Some(submission) => {
@@ -1201,7 +1222,13 @@ pub(crate) async fn dashboard<S: Store>(
                         flags,
                     )
                 }
-                None => (String::new(), "unreadable".into(), errors, warnings, Vec::new()),
+                None => (
+                    String::new(),
+                    "unreadable".into(),
+                    errors,
+                    warnings,
+                    Vec::new(),
+                ),
             }
         } else {
             (
