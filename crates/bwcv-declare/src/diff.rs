@@ -352,17 +352,21 @@ pub fn diff_history(submissions: &[Submission]) -> Option<History> {
     }
     let years: Vec<i32> = by_year.keys().copied().collect();
     for pair in years.windows(2) {
-        for missing in pair[0] + 1..pair[1] {
+        // One finding per gap, however long (years are untrusted input).
+        let (first, last) = (i64::from(pair[0]) + 1, i64::from(pair[1]) - 1);
+        if first <= last {
+            let span = if first == last {
+                format!("no return covers {first}")
+            } else {
+                format!("no returns cover {first}–{last}")
+            };
             findings.push(Finding {
                 kind: FindingKind::YearMissing,
                 state_party: state_party.clone(),
-                year: missing,
+                year: pair[0].saturating_add(1),
                 measure: None,
                 facility_id: None,
-                message: format!(
-                    "no return covers {missing} (returns exist for {} and {})",
-                    pair[0], pair[1]
-                ),
+                message: format!("{span} (returns exist for {} and {})", pair[0], pair[1]),
             });
         }
     }

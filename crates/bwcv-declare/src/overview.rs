@@ -112,6 +112,16 @@ pub enum FlagSource {
     Deadline,
 }
 
+impl FlagSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagSource::Validation => "validation",
+            FlagSource::Comparison => "comparison",
+            FlagSource::Deadline => "deadline",
+        }
+    }
+}
+
 /// One consistency flag on a State Party's record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flag {
@@ -191,16 +201,16 @@ pub fn build(
 ) -> Result<Overview, OverviewError> {
     let context = Context::from_params(params, catalogue)?;
     let (month, day) = params.month_day("cbm.deadline")?;
+    // None for years without a calendar date (untrusted reporting years).
     let deadline_of = |reporting_year: i32| {
-        NaiveDate::from_ymd_opt(reporting_year + 1, u32::from(month), u32::from(day)).ok_or(
-            OverviewError::Deadline {
-                year: reporting_year + 1,
-                month,
-                day,
-            },
-        )
+        let due_year = reporting_year.checked_add(1)?;
+        NaiveDate::from_ymd_opt(due_year, u32::from(month), u32::from(day))
     };
-    let deadline = deadline_of(year)?;
+    let deadline = deadline_of(year).ok_or(OverviewError::Deadline {
+        year: year.saturating_add(1),
+        month,
+        day,
+    })?;
     let mut names: BTreeMap<StatePartyCode, String> = roster
         .iter()
         .map(|s| (s.code.clone(), s.name.clone()))
@@ -239,21 +249,21 @@ pub fn build(
                     message: problem.message,
                 });
             }
-            if let Some(submitted) = submission.submitted {
-                let due = deadline_of(submission.reporting_year)?;
-                if submitted > due {
-                    flags.push(Flag {
-                        source: FlagSource::Deadline,
-                        year: submission.reporting_year,
-                        rule: "deadline.late".into(),
-                        severity: Severity::Warning,
-                        path: None,
-                        message: format!(
-                            "submitted on {submitted}, {} day(s) after the deadline {due}",
-                            (submitted - due).num_days()
-                        ),
-                    });
-                }
+            if let (Some(submitted), Some(due)) =
+                (submission.submitted, deadline_of(submission.reporting_year))
+                && submitted > due
+            {
+                flags.push(Flag {
+                    source: FlagSource::Deadline,
+                    year: submission.reporting_year,
+                    rule: "deadline.late".into(),
+                    severity: Severity::Warning,
+                    path: None,
+                    message: format!(
+                        "submitted on {submitted}, {} day(s) after the deadline {due}",
+                        (submitted - due).num_days()
+                    ),
+                });
             }
         }
         if let Some(history) = diff_history(&record) {

@@ -58,6 +58,7 @@ pub fn validate(submission: &Submission, context: &Context<'_>) -> Vec<Problem> 
         submission,
         context,
         problems: Vec::new(),
+        agent_answers: BTreeMap::new(),
     };
     checker.submission_level();
     checker.form_0();
@@ -76,6 +77,38 @@ struct Checker<'s, 'c> {
     submission: &'s Submission,
     context: &'c Context<'c>,
     problems: Vec<Problem>,
+    /// Look-up answers by agent name: a return may repeat a name many times.
+    agent_answers: BTreeMap<String, Option<(Rule, String)>>,
+}
+
+/// The problem with agent `name`, if any: not on the lists, or ambiguous.
+fn look_up(catalogue: &Catalogue, name: &str) -> Option<(Rule, String)> {
+    match catalogue.find(name) {
+        Lookup::Unique(_) => None,
+        Lookup::Ambiguous(candidates) => {
+            let names: Vec<&str> = candidates.iter().map(|e| e.name.as_str()).collect();
+            Some((
+                Rule::AgentAmbiguous,
+                format!(
+                    "ambiguous agent name {name:?}: it matches {} list entries ({}); give the exact name or NCBI taxid",
+                    names.len(),
+                    names.join("; ")
+                ),
+            ))
+        }
+        Lookup::NotFound { suggestions } => {
+            let message = if suggestions.is_empty() {
+                format!("agent {name:?} is not on the controlled lists")
+            } else {
+                let names: Vec<&str> = suggestions.iter().map(|e| e.name.as_str()).collect();
+                format!(
+                    "agent {name:?} is not on the controlled lists (close spellings: {})",
+                    names.join("; ")
+                )
+            };
+            Some((Rule::AgentNotListed, message))
+        }
+    }
 }
 
 fn at(base: &str, segments: &[&str]) -> String {
@@ -138,32 +171,16 @@ impl Checker<'_, '_> {
             self.push(path, Rule::FieldEmpty, "agent name is empty".into());
             return;
         }
-        match self.context.catalogue.find(name) {
-            Lookup::Unique(_) => {}
-            Lookup::Ambiguous(candidates) => {
-                let names: Vec<&str> = candidates.iter().map(|e| e.name.as_str()).collect();
-                self.push(
-                    path,
-                    Rule::AgentAmbiguous,
-                    format!(
-                        "ambiguous agent name {name:?}: it matches {} list entries ({}); give the exact name or NCBI taxid",
-                        names.len(),
-                        names.join("; ")
-                    ),
-                );
+        let answer = match self.agent_answers.get(name) {
+            Some(answer) => answer.clone(),
+            None => {
+                let answer = look_up(self.context.catalogue, name);
+                self.agent_answers.insert(name.to_owned(), answer.clone());
+                answer
             }
-            Lookup::NotFound { suggestions } => {
-                let message = if suggestions.is_empty() {
-                    format!("agent {name:?} is not on the controlled lists")
-                } else {
-                    let names: Vec<&str> = suggestions.iter().map(|e| e.name.as_str()).collect();
-                    format!(
-                        "agent {name:?} is not on the controlled lists (close spellings: {})",
-                        names.join("; ")
-                    )
-                };
-                self.push(path, Rule::AgentNotListed, message);
-            }
+        };
+        if let Some((rule, message)) = answer {
+            self.push(path, rule, message);
         }
     }
 
