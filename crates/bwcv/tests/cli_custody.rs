@@ -1,0 +1,174 @@
+//! End-to-end tests of `bwcv custody` and `bwcv ledger`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn bwcv() -> Command {
+    Command::cargo_bin("bwcv").expect("bwcv binary")
+}
+
+/// Writes the demo bundle into `dir`; returns its path and the printed vkeys.
+fn demo(dir: &tempfile::TempDir) -> (std::path::PathBuf, Vec<String>) {
+    let path = dir.path().join("demo.json");
+    let output = bwcv()
+        .args(["custody", "demo-bundle", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let keys = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    (path, keys)
+}
+
+fn trusted_args(keys: &[String]) -> Vec<String> {
+    keys.iter().map(|k| format!("--trusted-key={k}")).collect()
+}
+
+#[test]
+fn valid_bundle_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, keys) = demo(&dir);
+    assert_eq!(keys.len(), 6);
+    bwcv()
+        .args(["custody", "verify", "--bundle"])
+        .arg(&path)
+        .args(trusted_args(&keys))
+        .args(["--require-cosigner", "arc.example/cosigner"])
+        .assert()
+        .code(0)
+        .stdout("severity\tcheck\tevent\tleaf_index\tsample\treason\n")
+        .stderr(predicate::str::contains("0 breaks"));
+    // Without trusted keys: still no break, one warning.
+    bwcv()
+        .args(["custody", "verify", "--format", "json", "--bundle"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"severity\": \"warning\""))
+        .stdout(predicate::str::contains("\"final_states\""));
+}
+
+#[test]
+fn tampered_bundle_exits_1_naming_the_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, keys) = demo(&dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // One changed letter in the receipt's note (event 5 of the bundle).
+    let tampered = text.replacen("container and seal intact", "container and seal intakt", 1);
+    assert_ne!(tampered, text);
+    let bad = dir.path().join("tampered.json");
+    std::fs::write(&bad, tampered).unwrap();
+    bwcv()
+        .args(["custody", "verify", "--bundle"])
+        .arg(&bad)
+        .args(trusted_args(&keys))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("break\tinclusion\t5\t"))
+        .stdout(predicate::str::contains("break\tsignature\t5\t"));
+}
+
+#[test]
+fn garbage_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("garbage.json");
+    std::fs::write(&bad, "this is not a bundle").unwrap();
+    bwcv()
+        .args(["custody", "verify", "--bundle"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("garbage.json"));
+    bwcv()
+        .args(["custody", "verify", "--bundle"])
+        .arg(dir.path().join("missing.json"))
+        .assert()
+        .code(2);
+    let (path, _) = demo(&dir);
+    bwcv()
+        .args([
+            "custody",
+            "verify",
+            "--trusted-key",
+            "not-a-vkey",
+            "--bundle",
+        ])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--trusted-key"));
+}
+
+#[test]
+fn keygen_and_verify_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("log.key");
+    let output = bwcv()
+        .args([
+            "ledger",
+            "keygen",
+            "--name",
+            "ledger.bwcv.example/demo",
+            "--out",
+        ])
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let vkey = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(vkey.starts_with("ledger.bwcv.example/demo+"));
+    let secret_text = std::fs::read_to_string(&secret).unwrap();
+    assert!(secret_text.starts_with("PRIVATE+KEY+ledger.bwcv.example/demo+"));
+    // Refuses to overwrite.
+    bwcv()
+        .args(["ledger", "keygen", "--name", "x.example", "--out"])
+        .arg(&secret)
+        .assert()
+        .code(2);
+    // The demo bundle's checkpoint verifies with the demo log key.
+    let (path, keys) = demo(&dir);
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let note = bundle["checkpoints"][1]["note"].as_str().unwrap();
+    let note_path = dir.path().join("checkpoint.txt");
+    std::fs::write(&note_path, note).unwrap();
+    bwcv()
+        .args(["ledger", "verify-checkpoint"])
+        .arg(&note_path)
+        .args([
+            "--key",
+            &keys[0],
+            "--cosigner",
+            &keys[1],
+            "--cosigner",
+            &keys[2],
+        ])
+        .args(["--require-cosigner", "ec.bwcv.example/witness"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ledger.bwcv.example/demo\t"))
+        .stdout(predicate::str::contains("arc.example/cosigner@"));
+    // With another key: exit 1.
+    bwcv()
+        .args(["ledger", "verify-checkpoint"])
+        .arg(&note_path)
+        .args(["--key", &vkey])
+        .assert()
+        .code(1);
+    // Unreadable note: exit 2.
+    std::fs::write(&note_path, "garbage").unwrap();
+    bwcv()
+        .args(["ledger", "verify-checkpoint"])
+        .arg(&note_path)
+        .args(["--key", &keys[0]])
+        .assert()
+        .code(2);
+}
