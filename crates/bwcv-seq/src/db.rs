@@ -282,6 +282,24 @@ impl<R: Read> Read for HashingReader<'_, R> {
     }
 }
 
+/// The listed taxids of a controlled-list catalogue: each entry's taxid and
+/// covered taxids, mapped to the entry (the first entry wins for a taxid
+/// listed twice, in catalogue order).
+pub fn listed_from_catalogue(catalogue: &bwcv_core::lists::Catalogue) -> BTreeMap<u32, ListEntry> {
+    let mut listed = BTreeMap::new();
+    for entry in catalogue.entries() {
+        for taxid in entry.all_taxids() {
+            listed.entry(taxid).or_insert_with(|| ListEntry {
+                taxid,
+                id: entry.id.clone(),
+                name: entry.name.clone(),
+                category: entry.category.as_str().to_string(),
+            });
+        }
+    }
+    listed
+}
+
 /// Taxid written in a FASTA header as `taxid|N|` or `taxid=N`.
 pub fn taxid_from_header(header: &str) -> Option<u32> {
     for marker in ["taxid|", "taxid="] {
@@ -767,6 +785,15 @@ mod tests {
             )
             .expect("background");
         builder.finish().expect("finish")
+    }
+
+    #[test]
+    fn builtin_catalogue_lists_the_validation_agents() {
+        let listed = listed_from_catalogue(bwcv_core::lists::Catalogue::builtin());
+        for taxid in [694009, 2697049, 1335626, 10244] {
+            assert!(listed.contains_key(&taxid), "{taxid}");
+        }
+        assert!(!listed.contains_key(&10710), "phage lambda is not listed");
     }
 
     #[test]

@@ -1,1 +1,552 @@
-//! placeholder
+//! Screening reports: TSV (streamed), JSON and a self-contained HTML page.
+//!
+//! Every report carries the engine version, the database digest and the
+//! build and screening parameters, so that a result can be reproduced.
+//! Reports contain findings only; no report decides anything about anyone.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::db::{BuildParams, Database, InputFile};
+use crate::screen::{RecordReport, Region, ScreenParams, Status};
+
+/// The protocol parameter set a screen ran under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProtocolParameters {
+    /// Set name.
+    pub name: String,
+    /// Set version.
+    pub version: String,
+    /// Set digest.
+    pub digest: String,
+}
+
+/// What every report records about how it was produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportMeta {
+    /// Engine name and version.
+    pub engine: String,
+    /// SHA-256 of the database file.
+    pub database_digest: String,
+    /// Where the database's regulated taxids came from.
+    pub database_list_source: String,
+    /// Inputs of the database build, with digests.
+    pub database_inputs: Vec<InputFile>,
+    /// Build parameters of the database.
+    pub build_params: BuildParams,
+    /// Screening parameters.
+    pub screen_params: ScreenParams,
+    /// Protocol parameter set, when one was used.
+    pub protocol_parameters: Option<ProtocolParameters>,
+    /// Files screened.
+    pub inputs: Vec<String>,
+}
+
+impl ReportMeta {
+    /// Metadata for a screen of `inputs` against `database`.
+    pub fn new(
+        database: &Database,
+        screen_params: &ScreenParams,
+        protocol_parameters: Option<ProtocolParameters>,
+        inputs: Vec<String>,
+    ) -> Self {
+        Self {
+            engine: crate::db::ENGINE.into(),
+            database_digest: database.digest_hex(),
+            database_list_source: database.meta.list_source.clone(),
+            database_inputs: database.meta.inputs.clone(),
+            build_params: database.meta.params.clone(),
+            screen_params: screen_params.clone(),
+            protocol_parameters,
+            inputs,
+        }
+    }
+}
+
+/// A malformed input record that was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedRecord {
+    /// Input file.
+    pub file: String,
+    /// Line number.
+    pub line: u64,
+    /// What was wrong.
+    pub reason: String,
+}
+
+/// Counts over a screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Records screened or examined.
+    pub n_records: u64,
+    /// Records with status flag.
+    pub n_flag: u64,
+    /// Records with status warn.
+    pub n_warn: u64,
+    /// Records with status pass.
+    pub n_pass: u64,
+    /// Malformed records skipped.
+    pub n_skipped: u64,
+    /// Nucleotides screened.
+    pub n_nt: u64,
+}
+
+impl Summary {
+    /// Counts one record.
+    pub fn add(&mut self, record: &RecordReport) {
+        self.n_records += 1;
+        self.n_nt += record.length as u64;
+        match record.status {
+            Status::Flag => self.n_flag += 1,
+            Status::Warn => self.n_warn += 1,
+            Status::Pass => self.n_pass += 1,
+        }
+    }
+}
+
+/// A whole report (JSON and HTML).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Provenance.
+    pub meta: ReportMeta,
+    /// Counts.
+    pub summary: Summary,
+    /// Per-record results in input order.
+    pub records: Vec<RecordReport>,
+    /// Malformed records skipped.
+    pub skipped: Vec<SkippedRecord>,
+}
+
+/// TSV columns.
+pub const TSV_HEADER: &[&str] = &[
+    "file",
+    "record",
+    "length",
+    "status",
+    "region",
+    "start",
+    "end",
+    "strand",
+    "frame",
+    "level",
+    "reference",
+    "reference_start",
+    "reference_end",
+    "taxid",
+    "taxon",
+    "list_entry",
+    "identity",
+    "aligned_length",
+    "bits",
+    "evalue",
+    "background_reference",
+    "background_identity",
+    "note",
+];
+
+fn optional<T: ToString>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn cell(text: &str) -> String {
+    text.replace(['\t', '\n', '\r'], " ")
+}
+
+/// TSV rows of one record: one per region, or one without region fields.
+pub fn tsv_rows(record: &RecordReport) -> Vec<Vec<String>> {
+    let prefix = || {
+        vec![
+            record.file.clone(),
+            record.record.clone(),
+            record.length.to_string(),
+            record.status.as_str().to_string(),
+        ]
+    };
+    if record.regions.is_empty() {
+        let mut row = prefix();
+        row.extend(std::iter::repeat_n(String::new(), TSV_HEADER.len() - 5));
+        row.push(record.note.clone().unwrap_or_default());
+        return vec![row];
+    }
+    record
+        .regions
+        .iter()
+        .map(|region| {
+            let mut row = prefix();
+            row.extend(region_cells(region));
+            row.push(record.note.clone().unwrap_or_default());
+            row
+        })
+        .collect()
+}
+
+fn region_cells(region: &Region) -> Vec<String> {
+    vec![
+        region.kind.as_str().into(),
+        region.start.to_string(),
+        region.end.to_string(),
+        region.strand.to_string(),
+        if region.frame == 0 {
+            String::new()
+        } else {
+            format!("{:+}", region.frame)
+        },
+        region.level.as_str().into(),
+        region.reference.clone(),
+        region.reference_start.to_string(),
+        region.reference_end.to_string(),
+        optional(&region.taxid),
+        optional(&region.taxon),
+        optional(&region.list_entry),
+        format!("{:.4}", region.identity),
+        region.aligned_length.to_string(),
+        format!("{:.1}", region.bits),
+        format!("{:.3e}", region.evalue),
+        region
+            .background
+            .as_ref()
+            .map(|background| background.reference.clone())
+            .unwrap_or_default(),
+        region
+            .background
+            .as_ref()
+            .map(|background| format!("{:.4}", background.identity))
+            .unwrap_or_default(),
+    ]
+}
+
+/// Writes the `#` provenance lines and the header line of a TSV report.
+pub fn write_tsv_header(out: &mut dyn Write, meta: &ReportMeta) -> io::Result<()> {
+    writeln!(out, "# engine\t{}", meta.engine)?;
+    writeln!(out, "# database_digest\tsha256:{}", meta.database_digest)?;
+    writeln!(
+        out,
+        "# build_params\t{}",
+        serde_json::to_string(&meta.build_params).map_err(io::Error::other)?
+    )?;
+    writeln!(
+        out,
+        "# screen_params\t{}",
+        serde_json::to_string(&meta.screen_params).map_err(io::Error::other)?
+    )?;
+    if let Some(protocol) = &meta.protocol_parameters {
+        writeln!(
+            out,
+            "# protocol_parameters\t{} {} {}",
+            protocol.name, protocol.version, protocol.digest
+        )?;
+    }
+    writeln!(out, "{}", TSV_HEADER.join("\t"))
+}
+
+/// Writes the TSV rows of one record.
+pub fn write_tsv_record(out: &mut dyn Write, record: &RecordReport) -> io::Result<()> {
+    for row in tsv_rows(record) {
+        let cells: Vec<String> = row.iter().map(|text| cell(text)).collect();
+        writeln!(out, "{}", cells.join("\t"))?;
+    }
+    Ok(())
+}
+
+/// Writes skipped records as `#` lines after a TSV report.
+pub fn write_tsv_skipped(out: &mut dyn Write, skipped: &[SkippedRecord]) -> io::Result<()> {
+    for record in skipped {
+        writeln!(
+            out,
+            "# skipped\t{}\tline {}\t{}",
+            cell(&record.file),
+            record.line,
+            cell(&record.reason)
+        )?;
+    }
+    Ok(())
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            _ => escaped.push(character),
+        }
+    }
+    escaped
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:80em}\
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}\
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
+th{background:#f3f3f3}.flag{background:#fbd5d5}.warn{background:#fdf0c4}.pass{background:#dcf2dc}\
+.common{color:#555}.bar{position:relative;height:14px;background:#eee;border:1px solid #bbb;min-width:20em}\
+.seg{position:absolute;top:0;height:14px}.seg.concern{background:#c62828}.seg.weak{background:#f9a825}\
+.seg.common{background:#90a4ae}code{font-size:.85em;word-break:break-all}.small{font-size:.85em;color:#555}";
+
+/// Writes the HTML report (one file, no external resources).
+pub fn write_html(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let summary = &report.summary;
+    let meta = &report.meta;
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>bwcv sequence screening report</title><style>{STYLE}</style></head><body>"
+    )?;
+    writeln!(out, "<h1>Sequence screening report</h1>")?;
+    writeln!(
+        out,
+        "<p>This report lists the regions of the screened sequences that match sequences of concern on the controlled lists. It records findings only; what follows from them is for the responsible officer to decide.</p>"
+    )?;
+    writeln!(
+        out,
+        "<table><tr><th>Records</th><th class=\"flag\">Flagged</th><th class=\"warn\">Warning</th><th class=\"pass\">Passed</th><th>Malformed, skipped</th><th>Nucleotides</th></tr>\
+<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+        summary.n_records,
+        summary.n_flag,
+        summary.n_warn,
+        summary.n_pass,
+        summary.n_skipped,
+        summary.n_nt
+    )?;
+    writeln!(
+        out,
+        "<p class=\"small\"><b>flag</b>: a region is best explained by a regulated organism (listed taxon) and not equally well by unregulated organisms. \
+<b>warn</b>: weak evidence of such a region, or the record is shorter than the minimum fragment length and was not screened. \
+<b>pass</b>: no such region. Regions marked <i>common</i> match sequences of concern but are equally well explained by unregulated organisms (vectors, markers, shared genes) and are not flagged.</p>"
+    )?;
+    for status in [Status::Flag, Status::Warn] {
+        let records: Vec<&RecordReport> = report
+            .records
+            .iter()
+            .filter(|record| record.status == status)
+            .collect();
+        if records.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "<h2>{} ({})</h2>",
+            if status == Status::Flag {
+                "Flagged records"
+            } else {
+                "Records with warnings"
+            },
+            records.len()
+        )?;
+        for record in records {
+            write_html_record(out, record)?;
+        }
+    }
+    let passed: Vec<&RecordReport> = report
+        .records
+        .iter()
+        .filter(|record| record.status == Status::Pass)
+        .collect();
+    if !passed.is_empty() {
+        writeln!(
+            out,
+            "<h2>Passed records ({})</h2><table><tr><th>File</th><th>Record</th><th>Length</th><th>Common regions</th></tr>",
+            passed.len()
+        )?;
+        for record in passed.iter().take(1000) {
+            writeln!(
+                out,
+                "<tr class=\"pass\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&record.file),
+                escape(&record.record),
+                record.length,
+                record.regions.len()
+            )?;
+        }
+        if passed.len() > 1000 {
+            writeln!(
+                out,
+                "<tr><td colspan=\"4\">… {} more (see the TSV or JSON report)</td></tr>",
+                passed.len() - 1000
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    if !report.skipped.is_empty() {
+        writeln!(
+            out,
+            "<h2>Malformed records skipped ({})</h2><table><tr><th>File</th><th>Line</th><th>Problem</th></tr>",
+            report.skipped.len()
+        )?;
+        for skipped in &report.skipped {
+            writeln!(
+                out,
+                "<tr class=\"warn\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&skipped.file),
+                skipped.line,
+                escape(&skipped.reason)
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    writeln!(out, "<h2>How this report was produced</h2><table>")?;
+    let row = |out: &mut dyn Write, key: &str, value: &str| -> io::Result<()> {
+        writeln!(
+            out,
+            "<tr><th>{}</th><td><code>{}</code></td></tr>",
+            escape(key),
+            escape(value)
+        )
+    };
+    row(out, "Engine", &meta.engine)?;
+    row(out, "Reference database (SHA-256)", &meta.database_digest)?;
+    row(out, "Regulated taxa from", &meta.database_list_source)?;
+    for input in &meta.database_inputs {
+        row(
+            out,
+            &format!("Database input ({})", input.role),
+            &format!(
+                "{} sha256:{} ({} records)",
+                input.name, input.sha256, input.n_records
+            ),
+        )?;
+    }
+    row(
+        out,
+        "Build parameters",
+        &serde_json::to_string(&meta.build_params).map_err(io::Error::other)?,
+    )?;
+    row(
+        out,
+        "Screening parameters",
+        &serde_json::to_string(&meta.screen_params).map_err(io::Error::other)?,
+    )?;
+    if let Some(protocol) = &meta.protocol_parameters {
+        row(
+            out,
+            "Protocol parameters",
+            &format!("{} {} {}", protocol.name, protocol.version, protocol.digest),
+        )?;
+    }
+    row(out, "Screened files", &meta.inputs.join(", "))?;
+    writeln!(out, "</table></body></html>")
+}
+
+fn write_html_record(out: &mut dyn Write, record: &RecordReport) -> io::Result<()> {
+    let class = record.status.as_str();
+    writeln!(
+        out,
+        "<h3 class=\"{class}\">{} <span class=\"small\">({} nt, {}, file {})</span></h3>",
+        escape(&record.record),
+        record.length,
+        class,
+        escape(&record.file)
+    )?;
+    if let Some(note) = &record.note {
+        writeln!(out, "<p>{}</p>", escape(note))?;
+    }
+    if record.regions.is_empty() {
+        return Ok(());
+    }
+    // a map of the record with its regions
+    write!(out, "<div class=\"bar\" title=\"record map\">")?;
+    for region in &record.regions {
+        let left = 100.0 * (region.start - 1) as f64 / record.length.max(1) as f64;
+        let width = (100.0 * region.aligned_length as f64 / record.length.max(1) as f64).max(0.4);
+        write!(
+            out,
+            "<span class=\"seg {}\" style=\"left:{left:.2}%;width:{width:.2}%\" title=\"{}..{}\"></span>",
+            region.kind.as_str(),
+            region.start,
+            region.end
+        )?;
+    }
+    writeln!(out, "</div>")?;
+    writeln!(
+        out,
+        "<table><tr><th>Region</th><th>Position</th><th>Strand / frame</th><th>Matched reference</th><th>Taxon</th><th>List entry</th><th>Identity</th><th>Length</th><th>Evidence</th><th>Best unregulated match</th></tr>"
+    )?;
+    for region in &record.regions {
+        let frame = if region.frame == 0 {
+            String::new()
+        } else {
+            format!(" / frame {:+}", region.frame)
+        };
+        let taxon = match (&region.taxon, region.taxid) {
+            (Some(name), Some(taxid)) => format!("{name} (taxid {taxid})"),
+            (None, Some(taxid)) => format!("taxid {taxid}"),
+            _ => String::new(),
+        };
+        let entry = match (&region.list_entry, &region.list_entry_name) {
+            (Some(id), Some(name)) => format!("{name} ({id})"),
+            (Some(id), None) => id.clone(),
+            _ => String::new(),
+        };
+        let background = region
+            .background
+            .as_ref()
+            .map(|background| {
+                format!(
+                    "{} ({}, {:.1} % identity, {:.2} bits/nt)",
+                    background.reference,
+                    background.level.as_str(),
+                    100.0 * background.identity,
+                    background.bits_per_nt
+                )
+            })
+            .unwrap_or_else(|| "none".into());
+        writeln!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td>{}–{}</td><td>{}{}</td><td>{} {}–{}</td><td>{}</td><td>{}</td><td>{:.1} %</td><td>{} nt</td><td>{} level, {:.1} bits, E = {:.2e}, {:.2} bits/nt</td><td>{}</td></tr>",
+            region.kind.as_str(),
+            region.kind.as_str(),
+            region.start,
+            region.end,
+            region.strand,
+            frame,
+            escape(&region.reference),
+            region.reference_start,
+            region.reference_end,
+            escape(&taxon),
+            escape(&entry),
+            100.0 * region.identity,
+            region.aligned_length,
+            region.level.as_str(),
+            region.bits,
+            region.evalue,
+            region.concern_bits_per_nt,
+            escape(&background)
+        )?;
+    }
+    writeln!(out, "</table>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn rows_without_regions_have_every_column() {
+        let record = RecordReport {
+            record: "r\t1".into(),
+            file: "f".into(),
+            length: 10,
+            status: Status::Warn,
+            regions: Vec::new(),
+            note: Some("short".into()),
+        };
+        let rows = tsv_rows(&record);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].len(), TSV_HEADER.len());
+        let mut out = Vec::new();
+        write_tsv_record(&mut out, &record).expect("write");
+        let text = String::from_utf8(out).expect("utf8");
+        assert_eq!(text.matches('\t').count(), TSV_HEADER.len() - 1);
+    }
+}

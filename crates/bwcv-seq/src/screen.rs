@@ -283,6 +283,15 @@ impl<'a> Screener<'a> {
         hsps
     }
 
+    /// Screens a batch of records in parallel; results in input order.
+    pub fn screen_batch(&self, records: &[(Record, String)]) -> Vec<RecordReport> {
+        use rayon::prelude::*;
+        records
+            .par_iter()
+            .map(|(record, file)| self.screen(record, file))
+            .collect()
+    }
+
     /// Screens one record.
     pub fn screen(&self, record: &Record, file: &str) -> RecordReport {
         let length = record.sequence.len();
