@@ -1,8 +1,11 @@
 //! bwcv-core: the vocabulary every other bwcv crate shares.
 //!
 //! Identifiers of States Parties and facilities, classification levels and
-//! visibility of submissions. This crate does no I/O: no files, no network,
-//! no database, no clock.
+//! visibility of submissions, access rules, the controlled lists of agents,
+//! toxins and equipment ([`lists`]) and the versioned protocol parameters
+//! ([`params`]). This crate does no I/O: no files, no network, no database,
+//! no clock (list and parameter data are compiled in; a replacement
+//! parameter file is read by the caller and handed over as text).
 
 pub mod access;
 pub mod classification;
