@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 // verb modules (one line each, keep this marker)
+pub mod draw;
 pub mod seq;
 pub mod declare;
 pub mod demo;
@@ -42,6 +43,8 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // variants (keep this marker)
+    /// Random draw of transparency visits: announce, run (RFC 3797, drand), verify.
+    Draw(draw::Args),
     /// Sequence screening: reference databases of sequences of concern, screening, benchmarks.
     Seq(seq::Args),
     /// CBM declarations: validate, compare, render, schema, overview, demo data.
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = &global;
     match command {
         // arms (keep this marker)
+        Command::Draw(args) => draw::run(args, &global),
         Command::Seq(args) => seq::run(args, &global),
         Command::Declare(args) => declare::run(args, &global),
         Command::Demo(args) => demo::run(args, &global),
