@@ -596,3 +596,37 @@ fn export_from_a_node_reader_equals_the_demo_and_select_chain_finds_it() {
     assert_eq!(head_b, leaf_hash(stored_b.entry.as_bytes()));
     assert_eq!(bwcv_ledger::custody::chain_head("S-unknown", &chain), None);
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// A bundle with any one byte changed either fails to parse (an
+        /// error) or verifies to a report; it never panics, and a change
+        /// inside an entry or checkpoint is never silently accepted.
+        #[test]
+        fn mutated_bundles_never_panic(pos in any::<usize>(), byte in 0x20u8..0x7f) {
+            let demo = bundle::demo("fuzz").unwrap();
+            let trust = Trust { trusted_keys: demo.trusted_keys(), required_cosigners: vec![] };
+            let mut bytes = demo.bundle.to_json().into_bytes();
+            let p = pos % bytes.len();
+            if bytes[p] == byte {
+                return Ok(());
+            }
+            bytes[p] = byte;
+            let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
+            if let Ok(bundle) = Bundle::from_json(&text) {
+                if let Ok(report) = bundle.verify(&trust) {
+                    let changed_evidence = bundle.events != demo.bundle.events
+                        || bundle.checkpoints != demo.bundle.checkpoints;
+                    if changed_evidence && bundle.events.iter().map(|e| &e.entry).ne(demo.bundle.events.iter().map(|e| &e.entry)) {
+                        prop_assert!(report.n_breaks() > 0);
+                    }
+                }
+            }
+        }
+    }
+}
