@@ -88,6 +88,77 @@ impl Rule {
     }
 }
 
+/// The decision rule of each kind of case that needs the Executive Council.
+///
+/// Defaults (bwcv working assumptions, replaceable per installation): a
+/// field investigation proceeds unless stopped (red light, majority of all
+/// voting members, interested members count for the quorum only); a
+/// facility investigation needs approval (green light, majority of the
+/// votes cast, interested members count for the quorum only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleBook {
+    pub field_investigation: Rule,
+    pub facility_investigation: Rule,
+}
+
+impl RuleBook {
+    pub fn from_params(params: &ParameterSet) -> Result<Self, ParamError> {
+        Ok(Self {
+            field_investigation: Rule::from_params(
+                Procedure::RedLight,
+                MajorityBase::VotingMembers,
+                InterestedMember::QuorumOnly,
+                InterestedMember::QuorumOnly,
+                params,
+            )?,
+            facility_investigation: Rule::from_params(
+                Procedure::GreenLight,
+                MajorityBase::VotesCast,
+                InterestedMember::QuorumOnly,
+                InterestedMember::QuorumOnly,
+                params,
+            )?,
+        })
+    }
+
+    /// The rule for a case kind, if that kind goes to the Council.
+    pub fn rule_for(&self, kind: crate::case::CaseKind) -> Option<&Rule> {
+        match kind {
+            crate::case::CaseKind::FieldInvestigation => Some(&self.field_investigation),
+            crate::case::CaseKind::FacilityInvestigation => Some(&self.facility_investigation),
+            _ => None,
+        }
+    }
+}
+
+/// The decision window of a filed investigation: it opens when the request
+/// is filed and lasts `investigation.field.council_decision_hours` or
+/// `investigation.facility.council_decision_hours`.
+pub fn session_for(
+    case: &crate::case::Case,
+    members: Vec<StatePartyCode>,
+    params: &ParameterSet,
+) -> Result<Option<Session>, ParamError> {
+    let parameter = match case.kind {
+        crate::case::CaseKind::FieldInvestigation => "investigation.field.council_decision_hours",
+        crate::case::CaseKind::FacilityInvestigation => {
+            "investigation.facility.council_decision_hours"
+        }
+        _ => return Ok(None),
+    };
+    let Some(opens_at) = case.entered_at(crate::case::State::Filed) else {
+        return Ok(None);
+    };
+    let hours = params.hours(parameter)?;
+    Ok(Some(Session {
+        members,
+        requesting: case.requesting(),
+        inspected: case.inspected(),
+        opens_at,
+        closes_at: opens_at + chrono::TimeDelta::hours(hours),
+    }))
+}
+
 /// One decision: who sits, who is interested, when the window closes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {

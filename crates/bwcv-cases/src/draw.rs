@@ -411,6 +411,29 @@ pub struct DrawRecord {
     pub result: DrawResult,
 }
 
+impl DrawRecord {
+    /// Hex SHA-256 of the record's canonical JSON: what the transparency
+    /// visit cases cite.
+    pub fn digest(&self) -> String {
+        canonical::digest(self)
+    }
+
+    /// The subject of the transparency visit case of each selected facility,
+    /// in order of selection.
+    pub fn visit_subjects(&self) -> Vec<crate::case::Subject> {
+        let digest = self.digest();
+        self.result
+            .picks
+            .iter()
+            .map(|pick| crate::case::Subject::DrawnFacility {
+                facility: pick.facility.clone(),
+                draw_id: self.announcement.draw_id.clone(),
+                draw_record_sha256: digest.clone(),
+            })
+            .collect()
+    }
+}
+
 /// Checks the beacon values against the announced sources and returns each
 /// source's numbers for the key string, in announced order.
 pub fn source_numbers(
@@ -1001,6 +1024,24 @@ pub(crate) mod tests {
         let drawn: Vec<&FacilityId> = record.result.picks.iter().map(|p| &p.facility).collect();
         assert_eq!(drawn, expected);
         assert!(verify(&record).is_empty());
+    }
+
+    #[test]
+    fn selected_facilities_become_visit_subjects() {
+        let record = run(&announcement(rules(), pool(&["ARC", "BOR"], 2)), &beacons()).unwrap();
+        let subjects = record.visit_subjects();
+        assert_eq!(subjects.len(), record.result.picks.len());
+        let crate::case::Subject::DrawnFacility {
+            facility,
+            draw_id,
+            draw_record_sha256,
+        } = &subjects[0]
+        else {
+            panic!("not a drawn facility");
+        };
+        assert_eq!(facility, &record.result.picks[0].facility);
+        assert_eq!(draw_id, "draw-2023");
+        assert_eq!(draw_record_sha256, &record.digest());
     }
 
     #[test]

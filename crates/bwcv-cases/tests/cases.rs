@@ -1111,3 +1111,64 @@ fn changing_parameters_moves_pending_deadlines_and_is_recorded() {
     let known = |digest: &str| sets.iter().find(|s| s.digest() == digest).cloned();
     assert_eq!(Case::replay(&case.events, &known).unwrap(), case);
 }
+
+/// A facility investigation from filing through the Executive Council's
+/// decision, with the window from the parameters.
+#[test]
+fn council_decides_a_filed_investigation() {
+    use bwcv_cases::council::{self, Choice, RuleBook, Vote};
+    let params = ParameterSet::builtin();
+    let book = RuleBook::from_params(params).unwrap();
+    let members: Vec<_> = ["ARC", "BOR", "CYR", "DUN", "ELM", "FEN"]
+        .iter()
+        .map(|c| sp(c))
+        .collect();
+    for (votes, expected) in [
+        // Green light: no votes at the end of the window -> no quorum -> stopped.
+        (vec![], State::Stopped),
+        // CYR, DUN, ELM, FEN for; ARC and BOR present (quorum only).
+        (
+            vec![
+                ("ARC", Choice::Against),
+                ("BOR", Choice::Against),
+                ("CYR", Choice::For),
+                ("DUN", Choice::For),
+                ("ELM", Choice::For),
+                ("FEN", Choice::Against),
+            ],
+            State::Approved,
+        ),
+    ] {
+        let mut case = open(CaseKind::FacilityInvestigation, params);
+        let filed = t0() + hours(1);
+        case.apply(Transition::File, arc(), filed, "Filed").unwrap();
+        let session = council::session_for(&case, members.clone(), params)
+            .unwrap()
+            .unwrap();
+        let window = params
+            .hours("investigation.facility.council_decision_hours")
+            .unwrap();
+        assert_eq!(session.closes_at, filed + hours(window));
+        assert_eq!(session.requesting, Some(sp("ARC")));
+        assert_eq!(session.inspected, Some(sp("BOR")));
+        let votes: Vec<Vote> = votes
+            .into_iter()
+            .map(|(member, choice)| Vote {
+                member: sp(member),
+                choice,
+                at: filed + hours(2),
+            })
+            .collect();
+        let rule = book.rule_for(case.kind).unwrap();
+        let tally = council::tally(rule, &session, &votes, session.closes_at).unwrap();
+        case.apply(
+            Transition::CouncilDecision { tally },
+            secretariat(),
+            session.closes_at,
+            "Council decision recorded",
+        )
+        .unwrap();
+        assert_eq!(case.state, expected);
+    }
+    assert!(book.rule_for(CaseKind::Clarification).is_none());
+}
