@@ -16,6 +16,8 @@ pub mod clock;
 pub mod dates;
 pub mod distance;
 pub mod newick;
+pub mod place;
+pub mod plot;
 pub mod seqio;
 pub mod tree;
 
