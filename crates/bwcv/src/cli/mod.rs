@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 // verb modules (one line each, keep this marker)
+pub mod phylo;
 pub mod draw;
 pub mod seq;
 pub mod declare;
@@ -43,6 +44,8 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // variants (keep this marker)
+    /// Phylogeny: NJ trees, TreeTime-style molecular clock, placement of new genomes.
+    Phylo(phylo::Args),
     /// Random draw of transparency visits: announce, run (RFC 3797, drand), verify.
     Draw(draw::Args),
     /// Sequence screening: reference databases of sequences of concern, screening, benchmarks.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = &global;
     match command {
         // arms (keep this marker)
+        Command::Phylo(args) => phylo::run(args, &global),
         Command::Draw(args) => draw::run(args, &global),
         Command::Seq(args) => seq::run(args, &global),
         Command::Declare(args) => declare::run(args, &global),
