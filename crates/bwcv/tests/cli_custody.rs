@@ -46,6 +46,17 @@ fn valid_bundle_exits_0() {
         .code(0)
         .stdout("severity\tcheck\tevent\tleaf_index\tsample\treason\n")
         .stderr(predicate::str::contains("0 breaks"));
+    // The same keys from a file.
+    let keys_file = dir.path().join("trusted.txt");
+    std::fs::write(&keys_file, format!("# demo keys\n\n{}\n", keys.join("\n"))).unwrap();
+    bwcv()
+        .args(["custody", "verify", "--bundle"])
+        .arg(&path)
+        .arg("--trusted-keys-file")
+        .arg(&keys_file)
+        .assert()
+        .code(0)
+        .stdout("severity\tcheck\tevent\tleaf_index\tsample\treason\n");
     // Without trusted keys: still no break, one warning.
     bwcv()
         .args(["custody", "verify", "--format", "json", "--bundle"])
@@ -104,7 +115,7 @@ fn garbage_exits_2() {
         .arg(&path)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--trusted-key"));
+        .stderr(predicate::str::contains("trusted key"));
 }
 
 #[test]

@@ -50,7 +50,7 @@ enum CustodyCommand {
     ///
     /// Examples:
     ///   bwcv custody demo-bundle --out demo.json > trusted.txt
-    ///   bwcv custody verify --bundle demo.json $(sed 's/^/--trusted-key=/' trusted.txt)
+    ///   bwcv custody verify --bundle demo.json --trusted-keys-file trusted.txt
     ///   bwcv custody verify --bundle demo.json --format json
     Verify {
         /// The custody bundle (JSON).
@@ -59,6 +59,10 @@ enum CustodyCommand {
         /// A trusted key in vkey form (repeatable).
         #[arg(long = "trusted-key", value_name = "VKEY")]
         trusted_keys: Vec<String>,
+        /// A file of trusted keys: one vkey per line; blank lines and lines
+        /// starting with '#' are ignored (repeatable).
+        #[arg(long = "trusted-keys-file", value_name = "FILE")]
+        trusted_keys_files: Vec<PathBuf>,
         /// A cosigner whose cosignature every checkpoint must carry
         /// (repeatable; key name, e.g. the inspected State Party's).
         #[arg(long = "require-cosigner", value_name = "NAME")]
@@ -94,10 +98,23 @@ pub fn run(args: Args, _global: &super::Global) -> anyhow::Result<ExitCode> {
     match args.command {
         CustodyCommand::Verify {
             bundle,
-            trusted_keys,
+            mut trusted_keys,
+            trusted_keys_files,
             required_cosigners,
             format,
-        } => verify(&bundle, &trusted_keys, required_cosigners, format),
+        } => {
+            for path in &trusted_keys_files {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading trusted keys {}", path.display()))?;
+                trusted_keys.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                        .map(str::to_owned),
+                );
+            }
+            verify(&bundle, &trusted_keys, required_cosigners, format)
+        }
         CustodyCommand::DemoBundle { out, seed } => demo_bundle(&out, &seed),
     }
 }
@@ -110,7 +127,7 @@ fn verify(
 ) -> anyhow::Result<ExitCode> {
     let trusted_keys = trusted
         .iter()
-        .map(|text| VerifierKey::parse(text).with_context(|| format!("--trusted-key {text:?}")))
+        .map(|text| VerifierKey::parse(text).with_context(|| format!("trusted key {text:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading custody bundle {}", path.display()))?;
