@@ -20,6 +20,29 @@
 //! id or taxid is a match; otherwise a unique substring or word match is a
 //! match, several are [`Lookup::Ambiguous`], none is [`Lookup::NotFound`]
 //! with close spellings offered as suggestions (never as a match).
+//!
+//! ## Data layout
+//! ```toml
+//! [[list]]
+//! id = "ag-hap"                  # lower-case letters, digits, hyphens
+//! title = "List of Human and Animal Pathogens and Toxins for Export Control"
+//! version_date = "2023-11-21"    # YYYY-MM-DD
+//! source = "..."                 # a citation, not a URL
+//!
+//! [[entry]]
+//! id = "ag-hap-v-ebola"          # stable, never reused
+//! list = "ag-hap"                # becomes Entry::list_id
+//! category = "human_animal_pathogen"
+//! group = "virus"
+//! name = "Ebolavirus"
+//! synonyms = ["Orthoebolavirus", "Ebola virus"]
+//! taxid = 186536                 # optional; pathogens without one need notes
+//! covered_taxids = [186538]      # optional
+//! notes = "..."                  # optional
+//! ```
+//! Validation: unique list ids, entry ids and taxids (own and covered);
+//! entries refer to a defined list; real dates; no empty names; unknown
+//! fields are errors.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -393,8 +416,9 @@ impl Catalogue {
         self.entries.iter().flat_map(Entry::all_taxids).collect()
     }
 
-    /// Looks `query` up by name, synonym, entry id or taxid (all digits).
-    /// Case and runs of whitespace are ignored.
+    /// Looks `query` up by name, synonym, entry id or taxid (all digits,
+    /// optionally written `taxid:1392` or `txid1392`). Case and runs of
+    /// whitespace are ignored.
     ///
     /// 1. An exact match on name, synonym, id or taxid wins (several exact
     ///    matches are ambiguous).
@@ -410,8 +434,12 @@ impl Catalogue {
             };
         }
 
-        if wanted.bytes().all(|b| b.is_ascii_digit()) {
-            return match wanted.parse::<u32>().ok().and_then(|t| self.by_taxid(t)) {
+        let digits = ["taxid:", "taxid ", "txid"]
+            .iter()
+            .find_map(|prefix| wanted.strip_prefix(prefix))
+            .map_or(wanted.as_str(), str::trim);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return match digits.parse::<u32>().ok().and_then(|t| self.by_taxid(t)) {
                 Some(entry) => Lookup::Unique(entry),
                 None => Lookup::NotFound {
                     suggestions: Vec::new(),

@@ -138,6 +138,15 @@ fn find_cases_from_the_issue() {
     );
     // Taxid.
     assert_eq!(unique(builtin().find("1392")).id, "ag-hap-b-anthracis");
+    assert_eq!(
+        unique(builtin().find("taxid:1392")).id,
+        "ag-hap-b-anthracis"
+    );
+    assert_eq!(unique(builtin().find("TXID1392")).id, "ag-hap-b-anthracis");
+    assert_eq!(
+        unique(builtin().find("taxid: 10255")).id,
+        "ag-hap-v-variola"
+    );
     // An exact name wins over the substring matches it also has.
     assert_eq!(
         unique(builtin().find("Clostridium perfringens")).id,
@@ -294,7 +303,8 @@ mod properties {
                 let wanted = query.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
                 let by_name = entry.names().chain(std::iter::once(entry.id.as_str()))
                     .any(|name| name.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ").contains(&wanted));
-                let by_taxid = entry.all_taxids().any(|t| t.to_string() == wanted);
+                // A taxid query may be written "taxid:N" or "txidN".
+                let by_taxid = entry.all_taxids().any(|t| wanted.ends_with(&t.to_string()));
                 prop_assert!(by_name || by_taxid);
             }
         }
