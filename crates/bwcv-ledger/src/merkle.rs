@@ -20,6 +20,27 @@
 //! [`prove_inclusion`], [`prove_consistency`] and [`root_hash`] do the three
 //! steps for any [`NodeReader`]. [`MemoryLog`] is the in-memory reference
 //! backend used by tests and benchmarks.
+//!
+//! # Contract for a storage backend
+//!
+//! Tables (append-only; UPDATE and DELETE refused by triggers):
+//! - `entries(leaf_index u64 PRIMARY KEY, bytes BLOB)`: the canonical entry
+//!   bytes ([`crate::entry::Entry::encode`]); leaf indexes 0, 1, 2, … with no gaps.
+//! - `nodes(level u8, index u64, hash 32 bytes, PRIMARY KEY (level, index))`:
+//!   one row per *complete* perfect subtree, level 0 = `leaf_hash(bytes)`.
+//! - `checkpoints(size, note text)`: every signed checkpoint issued, with
+//!   cosignatures as they arrive (a witness's cosigned note replaces
+//!   nothing: store each note text).
+//!
+//! Appending a batch in one transaction: load the frontier once
+//! (`Frontier::from_hashes(size, &hashes_of(frontier_ids(size)))`), then
+//! for each entry `rows = frontier.append(leaf_hash(&bytes))` and insert
+//! the entry and every `(id, hash)` of `rows` (exactly
+//! [`completed_by_append`]`(leaf_index)`); `frontier.root()` is the new root
+//! to put in the next checkpoint. Reading: implement [`NodeReader`] as one
+//! `SELECT … WHERE (level, index) IN (…)` returning the hashes in the order
+//! asked; [`prove_inclusion`], [`prove_consistency`] and [`root_hash`] then
+//! cost one query of at most 2·⌈log₂ n⌉ rows.
 
 use std::fmt;
 
@@ -479,6 +500,11 @@ pub enum VerifyError {
 /// RFC 9162 §2.1.3.2: verifies that `leaf` (a leaf hash) is at `index` in
 /// the tree of `size` leaves whose root is `root`, following the RFC's
 /// algorithm step by step.
+///
+/// The proof alone does not bind `size`: for some sizes the same path also
+/// verifies against the same root with a neighbouring size. Take `size` and
+/// `root` together from one signed checkpoint, as [`crate::custody::verify`]
+/// does.
 pub fn verify_inclusion(
     leaf: &Hash,
     index: u64,
