@@ -22,7 +22,7 @@
 //!   notified → in_progress → visit_completed →
 //!   preliminary_report_issued → report_issued → closed`.
 //!
-//! A case closes with its outcome recorded in words; there is no verdict.
+//! A case closes with its outcome recorded in words: facts, never a ruling.
 
 use std::fmt;
 
@@ -235,7 +235,7 @@ pub enum Transition {
     AppendComments {
         report_sha256: String,
     },
-    /// Closes the case with its outcome, in words (facts, not a verdict).
+    /// Closes the case with its outcome, in words (what was established).
     Close {
         outcome: String,
     },

@@ -9,8 +9,8 @@
 //!
 //! No I/O, no clock, no async: every time is passed in (UTC), every
 //! transition yields a [`case::CaseEvent`] with a canonical serialisation
-//! for the ledger. bwcv records facts and findings; it decides nothing about
-//! compliance.
+//! for the ledger. bwcv records facts and findings; it never rules on a
+//! State Party's conduct.
 
 pub mod canonical;
 pub mod case;

@@ -152,9 +152,9 @@ fn announce_run_verify_round_trip() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(verdict["status"], "same");
-    assert_eq!(verdict["differences"].as_array().unwrap().len(), 0);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["status"], "same");
+    assert_eq!(summary["differences"].as_array().unwrap().len(), 0);
 }
 
 #[test]
