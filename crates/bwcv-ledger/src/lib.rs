@@ -9,7 +9,7 @@
 //! - [`custody`]: the chain of custody of samples and its verification.
 //! - [`bundle`]: self-contained custody bundles verifiable offline.
 //!
-//! Nothing here decides anything about compliance: verification produces
+//! Nothing here judges anyone's conduct: verification produces
 //! findings, each naming the event and the reason.
 
 pub mod bundle;
