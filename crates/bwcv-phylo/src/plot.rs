@@ -15,7 +15,10 @@ fn escape(text: &str) -> String {
 
 /// About `count` round tick values covering `[lo, hi]`.
 fn ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater)
+        || !lo.is_finite()
+        || !hi.is_finite()
+    {
         return vec![lo];
     }
     let raw = (hi - lo) / count.max(1) as f64;
