@@ -12,7 +12,10 @@
 //! in. A replacement set (the CLI's `--params FILE`) is parsed with
 //! [`ParameterSet::from_toml_str`] and must be complete and valid: unique
 //! names, every [required](REQUIRED) parameter present, known units, values
-//! of the unit's type and in its range, valid month-days.
+//! of the unit's type and in its range, valid month-days, no
+//! `verified = true` on a source that calls itself a
+//! [working assumption](WORKING_ASSUMPTION), and `team.min_size <=
+//! team.max_size`.
 //!
 //! ## File layout
 //! ```toml
@@ -575,6 +578,9 @@ fn wrong_type(name: &str, expected: &str, found: &Value) -> ParamError {
     }
 }
 
+/// How the source of an unverified working assumption begins.
+pub const WORKING_ASSUMPTION: &str = "bwcv working assumption";
+
 const PARAMETER_FIELDS: &[&str] = &["name", "value", "unit", "verified", "source", "description"];
 
 fn parse_parameter(file: &str, index: usize, raw: &toml::Value) -> Result<Parameter, ParamError> {
@@ -649,6 +655,14 @@ fn parse_parameter(file: &str, index: usize, raw: &toml::Value) -> Result<Parame
             ));
         }
     };
+    if verified && source.starts_with(WORKING_ASSUMPTION) {
+        return Err(error(
+            "verified",
+            format!(
+                "is true, but the source says {WORKING_ASSUMPTION:?}; cite the text that was checked"
+            ),
+        ));
+    }
     let Some(unit) = unit(&unit_name) else {
         let known: Vec<&str> = UNITS.iter().map(|unit| unit.name).collect();
         return Err(error(

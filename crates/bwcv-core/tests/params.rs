@@ -245,6 +245,18 @@ fn invalid_sets_are_rejected_naming_parameter_and_field() {
             vec!["extra", "unknown field"],
         ),
         (
+            BUILTIN_TEXT.replacen(
+                "unit = \"hours\"\nverified = false",
+                "unit = \"hours\"\nverified = true",
+                1,
+            ),
+            vec![
+                "visits.random.notice_hours",
+                "verified",
+                "working assumption",
+            ],
+        ),
+        (
             "name = \"x\"\nversion = \"1\"\ndescription = \"d\"\n".to_owned(),
             vec!["required parameter", "cbm.deadline"],
         ),
