@@ -778,4 +778,49 @@ mod tests {
         let last = vote("CC", session.closes_at);
         assert!(check_vote(&rule, &session, &[], &last).is_ok());
     }
+
+    proptest::proptest! {
+        /// Any sequence of votes either is refused for a stated reason or
+        /// tallies consistently: counts add up, a decided outcome never goes
+        /// back to pending as the window runs out, and silence lets a red
+        /// light request proceed and a green light one fail.
+        #[test]
+        fn tally_invariants(
+            pattern in proptest::collection::vec(0u8..5, 0..12),
+            procedure_green: bool,
+            votes_cast_base: bool,
+            interested in 0u8..3,
+            closed: bool,
+        ) {
+            let session = session(10);
+            let procedure = if procedure_green { Procedure::GreenLight } else { Procedure::RedLight };
+            let base = if votes_cast_base { MajorityBase::VotesCast } else { MajorityBase::VotingMembers };
+            let interested = [InterestedMember::MayVote, InterestedMember::MayNotVote, InterestedMember::QuorumOnly][interested as usize];
+            let rule = rule(procedure, base, interested);
+            let text: String = pattern
+                .iter()
+                .map(|c| ['f', 'a', 's', '-', 'f'][*c as usize])
+                .collect();
+            let votes = votes(&session, &text);
+            let now = if closed { session.closes_at } else { session.opens_at + TimeDelta::hours(1) };
+            match tally(&rule, &session, &votes, now) {
+                Err(error) => proptest::prop_assert!(!error.to_string().is_empty()),
+                Ok(result) => {
+                    proptest::prop_assert!(result.votes_for + result.votes_against + result.abstentions <= result.present);
+                    proptest::prop_assert!(result.voting_members <= result.quorum_members);
+                    proptest::prop_assert!(result.quorum_members <= 10);
+                    if closed {
+                        proptest::prop_assert_ne!(result.outcome, Outcome::Pending);
+                    } else if result.outcome != Outcome::Pending {
+                        let later = tally(&rule, &session, &votes, session.closes_at).unwrap();
+                        proptest::prop_assert_eq!(later.outcome, result.outcome);
+                    }
+                    if votes.is_empty() && closed {
+                        let expected = if procedure_green { Outcome::Stopped } else { Outcome::Proceeds };
+                        proptest::prop_assert_eq!(result.outcome, expected);
+                    }
+                }
+            }
+        }
+    }
 }

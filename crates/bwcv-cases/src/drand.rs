@@ -223,4 +223,15 @@ mod tests {
         let between = round_time(10) + TimeDelta::seconds(1);
         assert_eq!(first_round_at_or_after(between), 11);
     }
+
+    proptest::proptest! {
+        /// Operator input never panics the check, and only the genuine
+        /// signature of the round passes.
+        #[test]
+        fn arbitrary_beacons_are_refused_cleanly(round: u64, signature in "[0-9a-fA-Fx ]{0,100}") {
+            let beacon = Beacon { round, signature, randomness: None };
+            let result = verify(QUICKNET_CHAIN_HASH, &beacon);
+            proptest::prop_assert!(result.is_err());
+        }
+    }
 }
