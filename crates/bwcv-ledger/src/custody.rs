@@ -275,6 +275,8 @@ pub struct EventSummary {
     pub leaf_index: u64,
     pub sample: String,
     pub time: i64,
+    /// `time` as RFC 3339 UTC, for people.
+    pub time_utc: String,
     pub actor: String,
     pub action: String,
 }
@@ -551,6 +553,7 @@ pub fn verify(inputs: &CustodyInputs<'_>) -> CustodyReport {
             leaf_index: logged.leaf_index,
             sample: sample.to_owned(),
             time: event.time,
+            time_utc: format_utc(event.time),
             actor: event.actor.clone(),
             action: event.action.name().to_owned(),
         });
@@ -733,7 +736,8 @@ fn step(
             sample,
             format!(
                 "time {} is earlier than the sample's previous event at {}",
-                event.time, state.last_time
+                format_utc(event.time),
+                format_utc(state.last_time)
             ),
         );
     }
@@ -961,4 +965,28 @@ pub fn chain_head(sample: &str, chain: &[(u64, Vec<u8>)]) -> Option<Hash> {
         let creates = matches!(&signed.event.action, Action::Split { children } if children.iter().any(|c| c.sample == sample));
         (signed.event.sample == sample || creates).then(|| merkle::leaf_hash(bytes))
     })
+}
+
+/// POSIX seconds as RFC 3339 UTC (`2026-12-04T08:00:00Z`), proleptic
+/// Gregorian calendar (days-from-civil inverse, as in Howard Hinnant's
+/// `civil_from_days`).
+pub fn format_utc(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let second_of_day = seconds.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3_600,
+        second_of_day % 3_600 / 60,
+        second_of_day % 60
+    )
 }

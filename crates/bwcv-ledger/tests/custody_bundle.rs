@@ -630,3 +630,15 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn utc_formatting() {
+    use bwcv_ledger::custody::format_utc;
+    assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+    assert_eq!(format_utc(1_796_371_200), "2026-12-04T08:00:00Z");
+    assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(format_utc(-1), "1969-12-31T23:59:59Z");
+    assert_eq!(format_utc(4_107_542_399), "2100-02-28T23:59:59Z");
+    let _ = format_utc(i64::MAX);
+    let _ = format_utc(i64::MIN);
+}

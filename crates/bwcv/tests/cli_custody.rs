@@ -183,3 +183,21 @@ fn keygen_and_verify_checkpoint() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn show_lists_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = demo(&dir);
+    bwcv()
+        .args(["custody", "show", "--bundle"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "event\tleaf_index\tsample\ttime_utc\tactor\taction\n",
+        ))
+        .stdout(predicate::str::contains(
+            "S-2026-0001\t2026-12-04T08:00:00Z\tinspector-1.bwcv.example\tcollected",
+        ))
+        .stdout(predicate::str::contains("\tconsumed\n"));
+}

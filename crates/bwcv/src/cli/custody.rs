@@ -71,6 +71,23 @@ enum CustodyCommand {
         #[arg(long, value_enum, default_value_t = Format::Tsv)]
         format: Format,
     },
+    /// List the events of a custody bundle as recorded (no trust decision:
+    /// use `verify` to check them): one row per event with its position,
+    /// leaf index, sample, time (UTC), actor and action. JSON adds each
+    /// sample's final state.
+    ///
+    /// Exit codes: 0 listed; 2 the bundle cannot be read.
+    ///
+    /// Example:
+    ///   bwcv custody show --bundle demo.json
+    Show {
+        /// The custody bundle (JSON).
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Tsv)]
+        format: Format,
+    },
     /// Write a small, realistic demo custody bundle built in memory with
     /// keys derived from a seed phrase (never use them for real evidence),
     /// and print its public keys (vkeys, one per line) to stdout.
@@ -115,6 +132,7 @@ pub fn run(args: Args, _global: &super::Global) -> anyhow::Result<ExitCode> {
             }
             verify(&bundle, &trusted_keys, required_cosigners, format)
         }
+        CustodyCommand::Show { bundle, format } => show(&bundle, format),
         CustodyCommand::DemoBundle { out, seed } => demo_bundle(&out, &seed),
     }
 }
@@ -129,10 +147,7 @@ fn verify(
         .iter()
         .map(|text| VerifierKey::parse(text).with_context(|| format!("trusted key {text:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading custody bundle {}", path.display()))?;
-    let bundle = Bundle::from_json(&text)
-        .with_context(|| format!("reading custody bundle {}", path.display()))?;
+    let bundle = read_bundle(path)?;
     let trust = Trust {
         trusted_keys,
         required_cosigners,
@@ -157,6 +172,60 @@ fn verify(
     } else {
         EXIT_FOUND
     }))
+}
+
+fn read_bundle(path: &std::path::Path) -> anyhow::Result<Bundle> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading custody bundle {}", path.display()))?;
+    Bundle::from_json(&text).with_context(|| format!("reading custody bundle {}", path.display()))
+}
+
+fn show(path: &std::path::Path, format: Format) -> anyhow::Result<ExitCode> {
+    let bundle = read_bundle(path)?;
+    let report = bundle
+        .verify(&Trust::default())
+        .with_context(|| format!("reading custody bundle {}", path.display()))?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => output::write_json(
+            &mut out,
+            &serde_json::json!({
+                "sample": report.sample,
+                "events": report.events,
+                "final_states": report.final_states,
+            }),
+        )?,
+        Format::Tsv => {
+            let rows: Vec<Vec<String>> = report
+                .events
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.event.to_string(),
+                        e.leaf_index.to_string(),
+                        e.sample.clone(),
+                        e.time_utc.clone(),
+                        e.actor.clone(),
+                        e.action.clone(),
+                    ]
+                })
+                .collect();
+            output::write_tsv(
+                &mut out,
+                &[
+                    "event",
+                    "leaf_index",
+                    "sample",
+                    "time_utc",
+                    "actor",
+                    "action",
+                ],
+                &rows,
+            )?;
+        }
+    }
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 fn write_report(report: &CustodyReport, format: Format) -> anyhow::Result<()> {
