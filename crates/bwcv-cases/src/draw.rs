@@ -434,6 +434,64 @@ impl DrawRecord {
     }
 }
 
+/// Plain-language instructions for checking a published draw, for the
+/// draw's publication page.
+pub fn verification_instructions(record: &DrawRecord) -> String {
+    let announcement = &record.announcement;
+    let mut text = format!(
+        "How to check draw {id} (transparency visits {year})\n\n\
+         1. The announcement was published, and its digest logged, before the randomness existed.\n   \
+            Announcement digest (SHA-256 of its canonical JSON): {digest}\n   \
+            Pool: {facilities} declared facilities, digest {pool}\n   \
+            Rules: at most {total} visits, {per_party} per State Party, a facility at most {per_facility} times in {window} years (parameter set {version}, digest {params}).\n\
+         2. The randomness:\n",
+        id = announcement.draw_id,
+        year = announcement.year,
+        digest = record.announcement_digest,
+        facilities = announcement.pool.len(),
+        pool = announcement.pool_digest,
+        total = announcement.rules.total_per_year,
+        per_party = announcement.rules.max_per_state_party_per_year,
+        per_facility = announcement.rules.max_per_facility_in_window,
+        window = announcement.rules.facility_window_years,
+        version = announcement.rules.parameter_set_version,
+        params = announcement.rules.parameter_set_digest,
+    );
+    for (source, beacon) in announcement.sources.iter().zip(&record.beacons) {
+        let line = match (source, beacon) {
+            (RandomnessSource::Drand { chain_hash, round }, BeaconValue::Drand(value)) => format!(
+                "   - drand round {round} of chain {chain_hash} (published {at}); signature {signature}. Check it at any drand relay (/{chain_hash}/public/{round}); its randomness is SHA-256 of the signature.\n",
+                at = drand::round_time(*round).to_rfc3339(),
+                signature = value.signature,
+            ),
+            (
+                RandomnessSource::Lottery {
+                    name, draw_date, ..
+                },
+                BeaconValue::Lottery { numbers },
+            ) => format!(
+                "   - lottery {name} of {date}: {numbers}. Check them against the lottery's official results.\n",
+                date = draw_date.to_rfc3339(),
+                numbers = numbers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => "   - (the record's beacon does not match the announced source)\n".to_owned(),
+        };
+        text.push_str(&line);
+    }
+    text.push_str(&format!(
+        "3. RFC 3797: each source's numbers are sorted and written as decimals with a period after each, each source is followed by '/'; the key string is\n   {key}\n   \
+         The i-th value is MD5 of the two-byte counter i, the key string and the counter again. Each facility holds as many tickets as its declaration type's weight, laid out in pool order; \
+         the value modulo the tickets left picks one. A facility drawn, or a State Party at its cap, leaves the drum.\n\
+         4. Re-run it yourself: bwcv draw verify DRAW.json (exit code 0: identical; 1: it lists every difference).\n",
+        key = record.result.key_string,
+    ));
+    text
+}
+
 /// Checks the beacon values against the announced sources and returns each
 /// source's numbers for the key string, in announced order.
 pub fn source_numbers(
@@ -1042,6 +1100,23 @@ pub(crate) mod tests {
         assert_eq!(facility, &record.result.picks[0].facility);
         assert_eq!(draw_id, "draw-2023");
         assert_eq!(draw_record_sha256, &record.digest());
+    }
+
+    #[test]
+    fn instructions_name_every_input() {
+        let record = run(&announcement(rules(), pool(&["ARC"], 2)), &beacons()).unwrap();
+        let text = verification_instructions(&record);
+        for needle in [
+            record.announcement_digest.as_str(),
+            record.announcement.pool_digest.as_str(),
+            record.result.key_string.as_str(),
+            "drand round 1000",
+            "lottery Example Lotto",
+            "17, 3, 42",
+            "bwcv draw verify",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from:\n{text}");
+        }
     }
 
     #[test]
