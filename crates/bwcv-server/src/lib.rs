@@ -26,6 +26,7 @@ use bwcv_store::Store;
 mod api;
 pub mod auth;
 pub mod cbmform;
+pub mod demo;
 pub mod error;
 mod pages;
 mod workflow;

@@ -924,7 +924,12 @@ pub(crate) async fn save_form<S: Store>(
         }
     }
     let updated = update_draft(&state, &auth, &record, expected_version, body, &why).await?;
-    Ok(Redirect::to(&format!("/declarations/{}/forms/{key}?saved=1", updated.id)).into_response())
+    Ok(Redirect::to(&format!(
+        "/declarations/{}/forms/{key}?saved=1{}",
+        updated.id,
+        carry_justification(&updated, &why)
+    ))
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -950,7 +955,12 @@ pub(crate) async fn submit<S: Store>(
     let record = load_readable(&state, &auth, &id, Some(why.clone())).await?;
     let version = form.version.unwrap_or(record.version);
     let (submitted, _) = submit_draft(&state, &auth, &record, version, &why).await?;
-    Ok(Redirect::to(&format!("/declarations/{}?message=submitted", submitted.id)).into_response())
+    Ok(Redirect::to(&format!(
+        "/declarations/{}?message=submitted{}",
+        submitted.id,
+        carry_justification(&submitted, &why)
+    ))
+    .into_response())
 }
 
 pub(crate) async fn acknowledge<S: Store>(
@@ -992,10 +1002,29 @@ pub(crate) async fn acknowledge<S: Store>(
         )
         .await?;
     Ok(Redirect::to(&format!(
-        "/declarations/{}?message=acknowledged",
-        acknowledged.id
+        "/declarations/{}?message=acknowledged{}",
+        acknowledged.id,
+        carry_justification(&acknowledged, &why)
     ))
     .into_response())
+}
+
+/// `&justification=...` for a redirect to a page of `record`, when reading
+/// it needs one: the justification of the write that led there.
+fn carry_justification(record: &DeclarationRecord, why: &str) -> String {
+    if !access::requires_audit(Action::Read, record.classification) {
+        return String::new();
+    }
+    let mut out = String::from("&justification=");
+    for byte in why.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(byte));
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 fn value_text(value: Option<&Value>) -> String {
