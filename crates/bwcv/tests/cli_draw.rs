@@ -145,6 +145,15 @@ fn announce_run_verify_round_trip() {
     // At most 7 per State Party (the built-in parameter), 28 in all here.
     assert_eq!(picks.len(), 28);
 
+    // The explanation names the digests and the key string.
+    bwcv()
+        .args(["draw", "explain"])
+        .arg(&record)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("How to check draw draw-2023"))
+        .stdout(predicate::str::contains("/3.17.42./"));
+
     // JSON output of verify.
     let output = bwcv()
         .args(["draw", "verify", "--format", "json"])

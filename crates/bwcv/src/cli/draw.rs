@@ -128,6 +128,20 @@ enum DrawCommand {
         #[arg(long, value_enum, default_value_t = Format::Tsv)]
         format: Format,
     },
+    /// Print plain-language instructions for checking a draw record: the
+    /// digests, the beacons and where to check them, the key string and
+    /// how the selection follows from it.
+    ///
+    /// Exit codes: 0 printed; 2 the file cannot be read.
+    ///
+    /// Example:
+    ///   bwcv draw explain draw.json
+    #[command(verbatim_doc_comment)]
+    Explain {
+        /// The draw record written by `bwcv draw run`.
+        #[arg(value_name = "DRAW.json")]
+        record: PathBuf,
+    },
     /// Re-run a published draw record and compare.
     ///
     /// Recomputes the announcement and pool digests, checks the beacons
@@ -214,6 +228,12 @@ pub fn run(args: Args, global: &super::Global) -> anyhow::Result<ExitCode> {
             let record = draw::run(&announcement, &beacons).context("the draw cannot be run")?;
             write_json_file(&out_path, &record)?;
             write_selection(&mut out, &record, format)?;
+            EXIT_OK
+        }
+        DrawCommand::Explain { record } => {
+            let record: DrawRecord = read_json(&record, "draw record")?;
+            out.write_all(draw::verification_instructions(&record).as_bytes())
+                .context("writing to stdout")?;
             EXIT_OK
         }
         DrawCommand::Verify { record, format } => {
