@@ -21,10 +21,21 @@ fn main() -> ExitCode {
     output::init_logging(cli.global.verbose);
     match cli::run(cli) {
         Ok(code) => code,
+        // A reader that stops early (`bwcv lists show | head`) is not an
+        // error of ours: leave quietly, as the classic Unix tools do.
+        Err(error) if is_broken_pipe(&error) => ExitCode::from(output::EXIT_OK),
         Err(error) => {
             // anyhow's alternate format prints the whole context chain on one line.
             eprintln!("error: {error:#}");
             ExitCode::from(output::EXIT_ERROR)
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
