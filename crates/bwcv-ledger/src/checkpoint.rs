@@ -263,6 +263,19 @@ impl Witness {
         self.last.get(origin).copied()
     }
 
+    /// Restores the last cosigned (size, root) of `origin`, e.g. from the
+    /// witness's state file. Only for state this witness produced itself.
+    pub fn restore(&mut self, origin: &str, size: u64, root: Hash) {
+        self.last.insert(origin.to_owned(), (size, root));
+    }
+
+    /// Every origin with its last cosigned (size, root), by origin.
+    pub fn state(&self) -> impl Iterator<Item = (&str, u64, Hash)> {
+        self.last
+            .iter()
+            .map(|(origin, (size, root))| (origin.as_str(), *size, *root))
+    }
+
     /// The witness's verifier key.
     pub fn verifier(&self) -> &VerifierKey {
         self.key.verifier()

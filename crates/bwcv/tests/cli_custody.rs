@@ -201,3 +201,80 @@ fn show_lists_the_events() {
         ))
         .stdout(predicate::str::contains("\tconsumed\n"));
 }
+
+#[test]
+fn cosign_keeps_state_and_refuses_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, keys) = demo(&dir);
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let key = dir.path().join("w.key");
+    let output = bwcv()
+        .args([
+            "ledger",
+            "keygen",
+            "--cosigner",
+            "--name",
+            "w.example/witness",
+            "--out",
+        ])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let witness_vkey = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let state = dir.path().join("state.json");
+    let mut notes = Vec::new();
+    for i in 0..2 {
+        let note = dir.path().join(format!("cp{i}.txt"));
+        std::fs::write(&note, bundle["checkpoints"][i]["note"].as_str().unwrap()).unwrap();
+        notes.push(note);
+    }
+    let cosign = |note: &std::path::Path, proof: Option<&std::path::Path>| {
+        let mut command = bwcv();
+        command
+            .args(["ledger", "cosign", "--time", "1796500000", "--key"])
+            .arg(&key)
+            .args(["--log-key", &keys[0], "--state"])
+            .arg(&state)
+            .arg("--note")
+            .arg(note);
+        if let Some(proof) = proof {
+            command.arg("--proof").arg(proof);
+        }
+        command.assert()
+    };
+    // First checkpoint: cosigned; the output verifies with the witness key.
+    let out = cosign(&notes[0], None).code(0).get_output().stdout.clone();
+    let cosigned = dir.path().join("cosigned.txt");
+    std::fs::write(&cosigned, &out).unwrap();
+    bwcv()
+        .args(["ledger", "verify-checkpoint"])
+        .arg(&cosigned)
+        .args(["--key", &keys[0], "--cosigner", &witness_vkey])
+        .args(["--require-cosigner", "w.example/witness"])
+        .assert()
+        .code(0);
+    // The later one without a proof: refused; with the bundle's proof: cosigned.
+    cosign(&notes[1], None)
+        .code(1)
+        .stderr(predicate::str::contains("inconsistent"));
+    let proof = dir.path().join("proof.txt");
+    let hashes: Vec<&str> = bundle["consistency"][0]["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    std::fs::write(&proof, hashes.join("\n")).unwrap();
+    cosign(&notes[1], Some(&proof)).code(0);
+    // Going back: refused, state kept.
+    cosign(&notes[0], None)
+        .code(1)
+        .stderr(predicate::str::contains("rolled back"));
+    assert!(
+        std::fs::read_to_string(&state)
+            .unwrap()
+            .contains("ledger.bwcv.example/demo")
+    );
+}

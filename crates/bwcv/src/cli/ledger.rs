@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bwcv_ledger::checkpoint::SignedCheckpoint;
+use std::collections::BTreeMap;
+
+use bwcv_ledger::checkpoint::{SignedCheckpoint, Witness};
+use bwcv_ledger::merkle::Hash;
 use bwcv_ledger::note::{SignatureType, SignerKey, VerifierKey};
 use rand::RngCore;
 
@@ -46,6 +49,43 @@ enum LedgerCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Cosign a checkpoint as a witness (tlog-cosignature/v1), e.g. as the
+    /// inspected State Party or an Executive Council witness.
+    ///
+    /// The checkpoint's log signature is checked with --log-key, and its
+    /// consistency with the last checkpoint this witness cosigned for the
+    /// same origin (kept in --state, a JSON file created on first use) with
+    /// the consistency proof in --proof (hex hashes, one per line; empty or
+    /// absent for the first checkpoint). A roll-back, a different root for
+    /// a size already cosigned, or a failing proof is refused with the
+    /// reason. On success the note with the cosignature appended is printed
+    /// and the state file updated.
+    ///
+    /// Exit codes: 0 cosigned; 1 refused (reason on stderr); 2 a file or
+    /// key cannot be read.
+    ///
+    /// Example:
+    ///   bwcv ledger cosign --key arc.key --log-key 'ledger.example.org/log+…' --state arc-witness.json --note cp.txt --proof proof.txt
+    Cosign {
+        /// The witness's secret key file (from `keygen --cosigner`).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The log's verifier key (vkey); its name is the log's origin.
+        #[arg(long = "log-key", value_name = "VKEY")]
+        log_key: String,
+        /// The witness state file (JSON).
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// The signed checkpoint note to cosign.
+        #[arg(long, value_name = "FILE")]
+        note: PathBuf,
+        /// Consistency proof from the last cosigned size (hex, one per line).
+        #[arg(long, value_name = "FILE")]
+        proof: Option<PathBuf>,
+        /// Cosignature time, POSIX seconds (default: now).
+        #[arg(long)]
+        time: Option<u64>,
+    },
     /// Verify a signed checkpoint (a C2SP signed note, tlog-checkpoint
     /// body) against the log's key and, optionally, cosigner keys.
     ///
@@ -81,6 +121,14 @@ pub fn run(args: Args, _global: &super::Global) -> anyhow::Result<ExitCode> {
             cosigner,
             out,
         } => keygen(&name, cosigner, &out),
+        LedgerCommand::Cosign {
+            key,
+            log_key,
+            state,
+            note,
+            proof,
+            time,
+        } => cosign(&key, &log_key, &state, &note, proof.as_deref(), time),
         LedgerCommand::VerifyCheckpoint {
             note,
             keys,
@@ -117,6 +165,98 @@ fn write_secret(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     }
     let mut file = options.open(path)?;
     file.write_all(text.as_bytes())
+}
+
+/// The witness state file: last cosigned size and root per origin.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessState {
+    logs: BTreeMap<String, CosignedHead>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CosignedHead {
+    size: u64,
+    root: Hash,
+}
+
+fn cosign(
+    key_path: &std::path::Path,
+    log_key: &str,
+    state_path: &std::path::Path,
+    note_path: &std::path::Path,
+    proof_path: Option<&std::path::Path>,
+    time: Option<u64>,
+) -> anyhow::Result<ExitCode> {
+    let key_text = std::fs::read_to_string(key_path)
+        .with_context(|| format!("reading secret key {}", key_path.display()))?;
+    let key = SignerKey::parse(&key_text)
+        .with_context(|| format!("reading secret key {}", key_path.display()))?;
+    if key.verifier().signature_type != SignatureType::CosignatureV1 {
+        anyhow::bail!(
+            "{} is not a cosigner key (make one with `bwcv ledger keygen --cosigner`)",
+            key_path.display()
+        );
+    }
+    let log_key = VerifierKey::parse(log_key).context("--log-key")?;
+    let state: WitnessState = match std::fs::read_to_string(state_path) {
+        Ok(text) => serde_json::from_str(&text)
+            .with_context(|| format!("reading witness state {}", state_path.display()))?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => WitnessState::default(),
+        Err(error) => {
+            return Err(error)
+                .with_context(|| format!("reading witness state {}", state_path.display()));
+        }
+    };
+    let note = std::fs::read_to_string(note_path)
+        .with_context(|| format!("reading checkpoint {}", note_path.display()))?;
+    let proof = match proof_path {
+        None => Vec::new(),
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading proof {}", path.display()))?
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .enumerate()
+            .map(|(i, line)| {
+                Hash::from_hex(line)
+                    .with_context(|| format!("proof {} line {}", path.display(), i + 1))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
+    let time = match time {
+        Some(time) => time,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("system clock before 1970")?
+            .as_secs(),
+    };
+    let mut witness = Witness::new(key);
+    witness.follow(&log_key.name, log_key.clone());
+    for (origin, head) in &state.logs {
+        witness.restore(origin, head.size, head.root);
+    }
+    match witness.cosign(&note, &proof, time) {
+        Err(refusal) => {
+            eprintln!("refused: {refusal}");
+            Ok(ExitCode::from(EXIT_FOUND))
+        }
+        Ok(cosigned) => {
+            let state = WitnessState {
+                logs: witness
+                    .state()
+                    .map(|(origin, size, root)| (origin.to_owned(), CosignedHead { size, root }))
+                    .collect(),
+            };
+            let text = serde_json::to_string_pretty(&state).context("witness state")? + "\n";
+            std::fs::write(state_path, text)
+                .with_context(|| format!("writing witness state {}", state_path.display()))?;
+            let stdout = std::io::stdout();
+            write!(stdout.lock(), "{}", cosigned.to_text()).context("writing to stdout")?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
