@@ -252,8 +252,8 @@ fn subtree_key(id: &SubtreeId) -> Result<(i32, i64), StoreError> {
     Ok((i32::from(id.level), index))
 }
 
-/// One query: leaf hashes from `ledger_entries`, higher levels from
-/// `ledger_nodes`, keys passed as arrays.
+/// One query on the node cache (`ledger_nodes`, level 0 included), keys
+/// passed as arrays and answered from its primary key.
 async fn subtree_hashes_on(
     conn: &mut PgConnection,
     ids: &[SubtreeId],
@@ -261,28 +261,14 @@ async fn subtree_hashes_on(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut leaves = Vec::new();
-    let mut levels = Vec::new();
-    let mut indices = Vec::new();
-    let mut keys = Vec::with_capacity(ids.len());
-    for id in ids {
-        let (level, index) = subtree_key(id)?;
-        if level == 0 {
-            leaves.push(index);
-        } else {
-            levels.push(level);
-            indices.push(index);
-        }
-        keys.push((level, index));
-    }
+    let keys = ids.iter().map(subtree_key).collect::<Result<Vec<_>, _>>()?;
+    let levels: Vec<i32> = keys.iter().map(|(level, _)| *level).collect();
+    let indices: Vec<i64> = keys.iter().map(|(_, index)| *index).collect();
     let rows = sqlx::query(
-        "SELECT 0 AS level, idx, leaf_hash AS hash FROM ledger_entries WHERE idx = ANY($1) \
-         UNION ALL \
-         SELECT n.level, n.idx, n.hash FROM ledger_nodes n \
-         JOIN UNNEST($2::int4[], $3::int8[]) AS q(level, idx) \
+        "SELECT n.level, n.idx, n.hash FROM ledger_nodes n \
+         JOIN UNNEST($1::int4[], $2::int8[]) AS q(level, idx) \
          ON n.level = q.level AND n.idx = q.idx",
     )
-    .bind(&leaves)
     .bind(&levels)
     .bind(&indices)
     .fetch_all(&mut *conn)
@@ -293,7 +279,7 @@ async fn subtree_hashes_on(
         let level: i32 = row.try_get("level").map_err(db_error)?;
         let index: i64 = row.try_get("idx").map_err(db_error)?;
         let hash: Vec<u8> = row.try_get("hash").map_err(db_error)?;
-        found.insert((level, index), parse_hash("ledger hash", &hash)?);
+        found.insert((level, index), parse_hash("ledger_nodes.hash", &hash)?);
     }
     keys.iter()
         .map(|key| found.get(key).copied().ok_or(StoreError::NotFound))

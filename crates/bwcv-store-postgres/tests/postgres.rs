@@ -197,3 +197,91 @@ async fn bad_urls_are_clear_errors() {
     assert!(!text.contains("secret"), "password leaked: {text}");
     assert!(PgStore::open("mysql://nope").await.is_err());
 }
+
+/// A database written by schema version 1 (leaf hashes only in
+/// `ledger_entries`) is upgraded by migration 2, which copies them into
+/// the node cache: proofs over the old entries verify afterwards.
+#[tokio::test]
+async fn migration_2_backfills_leaf_nodes() {
+    use bwcv_ledger::merkle;
+    use sqlx::Connection;
+
+    let Some(url) = common::server_url() else {
+        return;
+    };
+    let schema = format!("bwcv_test_migrate_{}", std::process::id());
+    let options = PgConnectOptions::from_str(&url).unwrap();
+    let mut admin = sqlx::postgres::PgConnection::connect_with(&options)
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    let options = options.options([("search_path", schema.as_str())]);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .unwrap();
+    let mut version_1 = sqlx::migrate::Migrator::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+    )
+    .await
+    .unwrap();
+    version_1.migrations = version_1
+        .migrations
+        .iter()
+        .filter(|migration| migration.version == 1)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    version_1.run(&pool).await.unwrap();
+
+    let bodies: Vec<Vec<u8>> = (0..13u8).map(|i| vec![i; 3]).collect();
+    let mut frontier = merkle::Frontier::new();
+    let plan = bwcv_store::plan_append(&mut frontier, bodies.iter().map(Vec::as_slice));
+    for (index, (body, leaf)) in bodies.iter().zip(&plan.leaf_hashes).enumerate() {
+        sqlx::query(
+            "INSERT INTO ledger_entries (idx, kind, body, leaf_hash, appended_at) \
+             VALUES ($1, 't', $2, $3, now())",
+        )
+        .bind(index as i64)
+        .bind(body.as_slice())
+        .bind(leaf.0.as_slice())
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    for (id, hash) in plan.nodes.iter().filter(|(id, _)| id.level > 0) {
+        sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+            .bind(i32::from(id.level))
+            .bind(id.index as i64)
+            .bind(hash.0.as_slice())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    let store = PgStore::open_with(options).await.expect("migrate to v2");
+    assert_eq!(store.ledger_size().await.unwrap(), 13);
+    assert_eq!(store.ledger_root(13).await.unwrap(), plan.root);
+    let proof = store.ledger_inclusion_proof(4, 13).await.unwrap();
+    merkle::verify_inclusion(&plan.leaf_hashes[4], 4, 13, &proof, &plan.root).unwrap();
+    let appended = store
+        .ledger_append(vec![NewLedgerEntry {
+            kind: "t".into(),
+            body: b"after".to_vec(),
+            sample_id: None,
+            appended_at: at(0),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(appended.first_index, 13);
+}

@@ -286,54 +286,29 @@ async fn ledger_size_on(conn: &mut SqliteConnection) -> Result<u64, StoreError> 
     u64::try_from(size).map_err(|_| StoreError::Backend(format!("ledger size {size} negative")))
 }
 
-/// One query per [`LOOKUP_CHUNK`] ids: leaf hashes from `ledger_entries`,
-/// higher levels from `ledger_nodes`.
+/// One query per [`LOOKUP_CHUNK`] ids on the node cache (`ledger_nodes`,
+/// level 0 included), answered from its primary key.
 async fn subtree_hashes_on(
     conn: &mut SqliteConnection,
     ids: &[SubtreeId],
 ) -> Result<Vec<Hash>, StoreError> {
     let mut found = std::collections::BTreeMap::new();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let mut leaves = Vec::new();
-        let mut nodes = Vec::new();
-        for id in chunk {
-            let (level, index) = subtree_key(id)?;
-            if level == 0 {
-                leaves.push(index);
-            } else {
-                nodes.push((level, index));
-            }
-        }
-        let mut query = QueryBuilder::<Sqlite>::new("");
-        if !leaves.is_empty() {
-            query.push(
-                "SELECT 0 AS level, idx, leaf_hash AS hash FROM ledger_entries WHERE idx IN (",
-            );
-            let mut separated = query.separated(", ");
-            for index in &leaves {
-                separated.push_bind(*index);
-            }
-            query.push(")");
-        }
-        if !nodes.is_empty() {
-            if !leaves.is_empty() {
-                query.push(" UNION ALL ");
-            }
-            query.push("SELECT level, idx, hash FROM ledger_nodes WHERE (level, idx) IN (VALUES ");
-            let mut first = true;
-            for (level, index) in &nodes {
-                if !first {
-                    query.push(", ");
-                }
-                first = false;
-                query.push("(");
-                query.push_bind(*level);
+    let keys = ids.iter().map(subtree_key).collect::<Result<Vec<_>, _>>()?;
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT level, idx, hash FROM ledger_nodes WHERE (level, idx) IN (VALUES ",
+        );
+        for (position, (level, index)) in chunk.iter().enumerate() {
+            if position > 0 {
                 query.push(", ");
-                query.push_bind(*index);
-                query.push(")");
             }
+            query.push("(");
+            query.push_bind(*level);
+            query.push(", ");
+            query.push_bind(*index);
             query.push(")");
         }
+        query.push(")");
         let rows = query
             .build()
             .fetch_all(&mut *conn)
@@ -343,16 +318,11 @@ async fn subtree_hashes_on(
             let level: i64 = row.try_get("level").map_err(db_error)?;
             let index: i64 = row.try_get("idx").map_err(db_error)?;
             let hash: Vec<u8> = row.try_get("hash").map_err(db_error)?;
-            found.insert((level, index), parse_hash("ledger hash", &hash)?);
+            found.insert((level, index), parse_hash("ledger_nodes.hash", &hash)?);
         }
     }
-    ids.iter()
-        .map(|id| {
-            found
-                .get(&subtree_key(id)?)
-                .copied()
-                .ok_or(StoreError::NotFound)
-        })
+    keys.iter()
+        .map(|key| found.get(key).copied().ok_or(StoreError::NotFound))
         .collect()
 }
 

@@ -229,3 +229,87 @@ async fn bad_urls_are_clear_errors() {
         .unwrap_err();
     assert!(error.to_string().contains("cannot open"), "{error}");
 }
+
+/// A database written by schema version 1 (leaf hashes only in
+/// `ledger_entries`) is upgraded by migration 2, which copies them into
+/// the node cache: proofs over the old entries verify afterwards.
+#[tokio::test]
+async fn migration_2_backfills_leaf_nodes() {
+    use bwcv_ledger::merkle;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    let mut version_1 = sqlx::migrate::Migrator::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+    )
+    .await
+    .unwrap();
+    version_1.migrations = version_1
+        .migrations
+        .iter()
+        .filter(|migration| migration.version == 1)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    version_1.run(&pool).await.unwrap();
+
+    // Write 13 entries the way schema version 1 did.
+    let bodies: Vec<Vec<u8>> = (0..13u8).map(|i| vec![i; 3]).collect();
+    let mut frontier = merkle::Frontier::new();
+    let plan = bwcv_store::plan_append(&mut frontier, bodies.iter().map(Vec::as_slice));
+    for (index, (body, leaf)) in bodies.iter().zip(&plan.leaf_hashes).enumerate() {
+        sqlx::query(
+            "INSERT INTO ledger_entries (idx, kind, body, leaf_hash, appended_at) \
+             VALUES (?, 't', ?, ?, '2026-01-01T00:00:00.000000Z')",
+        )
+        .bind(index as i64)
+        .bind(body.as_slice())
+        .bind(leaf.0.as_slice())
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    for (id, hash) in plan.nodes.iter().filter(|(id, _)| id.level > 0) {
+        sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)")
+            .bind(i64::from(id.level))
+            .bind(id.index as i64)
+            .bind(hash.0.as_slice())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    let store = SqliteStore::open_path(&path).await.expect("migrate to v2");
+    assert_eq!(store.ledger_size().await.unwrap(), 13);
+    assert_eq!(store.ledger_root(13).await.unwrap(), plan.root);
+    let proof = store.ledger_inclusion_proof(4, 13).await.unwrap();
+    merkle::verify_inclusion(&plan.leaf_hashes[4], 4, 13, &proof, &plan.root).unwrap();
+    // Appending continues on the migrated tree; the triggers are back.
+    let appended = store
+        .ledger_append(vec![NewLedgerEntry {
+            kind: "t".into(),
+            body: b"after".to_vec(),
+            sample_id: None,
+            appended_at: at(0),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(appended.first_index, 13);
+    assert!(
+        sqlx::query("DELETE FROM ledger_nodes")
+            .execute(store.pool())
+            .await
+            .is_err()
+    );
+}

@@ -35,6 +35,9 @@ pub mod model;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+#[cfg(feature = "bench")]
+pub mod bench;
+
 pub use model::*;
 
 /// Why a store operation failed.
@@ -537,8 +540,9 @@ fn proof_error(error: merkle::ProofError) -> StoreError {
 pub struct AppendPlan {
     /// One leaf hash per entry, in order.
     pub leaf_hashes: Vec<Hash>,
-    /// The completed perfect subtrees of level ≥ 1 (level 0 are the leaf
-    /// hashes, kept with the entries).
+    /// Every perfect subtree the batch completes, level 0 (the leaves)
+    /// included: the node-cache rows to insert, so that every proof reads
+    /// one compact table.
     pub nodes: Vec<(SubtreeId, Hash)>,
     /// Root after the batch.
     pub root: Hash,
@@ -556,12 +560,7 @@ pub fn plan_append<'a>(
     for body in bodies {
         let leaf = merkle::leaf_hash(body);
         plan.leaf_hashes.push(leaf);
-        plan.nodes.extend(
-            frontier
-                .append(leaf)
-                .into_iter()
-                .filter(|(id, _)| id.level > 0),
-        );
+        plan.nodes.extend(frontier.append(leaf));
     }
     plan.root = frontier.root();
     plan
@@ -586,7 +585,7 @@ mod tests {
         // Every stored node is the memory log's node, and all are there.
         let all: Vec<_> = first.nodes.iter().chain(&second.nodes).collect();
         let expected: usize = (0..37u64)
-            .map(|i| merkle::completed_by_append(i).len() - 1)
+            .map(|i| merkle::completed_by_append(i).len())
             .sum();
         assert_eq!(all.len(), expected);
         for (id, hash) in all {
