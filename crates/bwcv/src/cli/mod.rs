@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 // verb modules (one line each, keep this marker)
+pub mod cases;
 pub mod phylo;
 pub mod draw;
 pub mod seq;
@@ -44,6 +45,8 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // variants (keep this marker)
+    /// Cases: check a case history (its ledger events) and its time limits.
+    Cases(cases::Args),
     /// Phylogeny: NJ trees, TreeTime-style molecular clock, placement of new genomes.
     Phylo(phylo::Args),
     /// Random draw of transparency visits: announce, run (RFC 3797, drand), verify.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = &global;
     match command {
         // arms (keep this marker)
+        Command::Cases(args) => cases::run(args, &global),
         Command::Phylo(args) => phylo::run(args, &global),
         Command::Draw(args) => draw::run(args, &global),
         Command::Seq(args) => seq::run(args, &global),
