@@ -200,6 +200,7 @@ impl Bundle {
             leaf_index: None,
             sample: None,
             reason,
+            split_view: None,
         };
         let (log_keys, cosigner_keys, actor_keys) = if trust.trusted_keys.is_empty() {
             notes.push(warn(
@@ -276,6 +277,7 @@ impl Bundle {
                                 "checkpoint #{index} from {} is for log {:?}, not the bundle's log {:?}",
                                 checkpoint.source, parsed.checkpoint.origin, self.origin
                             ),
+                            split_view: None,
                         });
                         continue;
                     }
@@ -294,6 +296,7 @@ impl Bundle {
                         "checkpoint #{index} from {} cannot be read: {error}",
                         checkpoint.source
                     ),
+                    split_view: None,
                 }),
             }
         }

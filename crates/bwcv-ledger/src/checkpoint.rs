@@ -8,7 +8,7 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::merkle::{self, Hash};
 use crate::note::{Note, NoteError, SignatureType, SignerKey, VerifierKey};
@@ -354,7 +354,7 @@ pub struct ConsistencyEvidence {
 }
 
 /// One side of a split view: the note and who signed it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitSide {
     pub source: String,
     pub size: u64,
@@ -368,7 +368,7 @@ pub struct SplitSide {
 }
 
 /// What kind of disagreement was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SplitKind {
     /// Two different roots for one tree size.
@@ -378,7 +378,7 @@ pub enum SplitKind {
 }
 
 /// Two checkpoints of one log that cannot both be true.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitView {
     pub origin: String,
     #[serde(flatten)]

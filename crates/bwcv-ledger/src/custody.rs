@@ -266,6 +266,9 @@ pub struct Finding {
     /// The sample concerned.
     pub sample: Option<String>,
     pub reason: String,
+    /// For split views: both signed notes and who signed each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_view: Option<Box<checkpoint::SplitView>>,
 }
 
 /// One event as understood by the verifier (for display).
@@ -369,6 +372,7 @@ impl Verifier<'_> {
             leaf_index: event.map(|(_, l)| l),
             sample: sample.map(str::to_owned),
             reason,
+            split_view: None,
         });
     }
 
@@ -391,7 +395,7 @@ impl Verifier<'_> {
                     None,
                     None,
                     format!(
-                        "checkpoint of size {size} from {}: log signature: {error}",
+                        "checkpoint of size {size} from {}: signatures: {error}",
                         observation.source
                     ),
                 ),
@@ -443,6 +447,9 @@ impl Verifier<'_> {
                 None,
                 split.to_string(),
             );
+            if let Some(finding) = self.findings.last_mut() {
+                finding.split_view = Some(Box::new(split.clone()));
+            }
             // Neither side of a split view can anchor a proof.
             if split.first.size == split.second.size {
                 usable.remove(&split.first.size);

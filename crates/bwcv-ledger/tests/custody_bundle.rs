@@ -278,6 +278,11 @@ fn two_checkpoints_for_one_size_are_found_with_their_signers() {
             .contains("mirror seen by the inspected State Party")
     );
     assert!(split.reason.contains(WITNESS));
+    // The finding carries both signed notes and their signers.
+    let view = split.split_view.as_ref().expect("split view details");
+    assert!(view.first.note.contains('\u{2014}') && view.second.note.contains('\u{2014}'));
+    assert_ne!(view.first.root, view.second.root);
+    assert!(view.second.verified_signers.contains(&WITNESS.to_owned()));
     // The earlier checkpoint's consistency proof does not lead to the fork.
     assert!(
         report
