@@ -354,6 +354,35 @@ pub fn numeric_date(year: i32, month: u32, day: u32) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parse_date_never_panics(cell in "[0-9X\\-\\[\\]:.?a-z ]{0,14}") {
+            if let Some(date) = parse_date(&cell) {
+                prop_assert!(date.mean().is_finite());
+            }
+        }
+
+        #[test]
+        fn iso_dates_fall_inside_their_year(year in 1900i32..2100, month in 1u32..=12, day in 1u32..=28) {
+            let date = parse_date(&format!("{year:04}-{month:02}-{day:02}")).expect("valid");
+            let value = date.mean();
+            prop_assert!(value > f64::from(year) && value < f64::from(year + 1));
+            let month_range = parse_date(&format!("{year:04}-{month:02}-XX")).expect("range");
+            match month_range {
+                SampleDate::Range { min, max } => prop_assert!(min <= value && value <= max),
+                SampleDate::Exact { .. } => prop_assert!(false, "expected a range"),
+            }
+        }
+
+        #[test]
+        fn read_table_never_panics(text in "[a-z,\t\"\n0-9#]{0,60}") {
+            if let Ok(table) = read_table(text.as_bytes(), None) {
+                let _ = table.dates(None, None, &[]);
+            }
+        }
+    }
 
     #[test]
     fn date_formats() {

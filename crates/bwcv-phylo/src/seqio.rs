@@ -155,6 +155,29 @@ pub fn read_genbank(reader: impl BufRead) -> Result<Record, SeqError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fasta_never_panics(text in "[>ACGTN\n a-z0-9;]{0,80}") {
+            let _ = read_fasta(text.as_bytes());
+            let _ = read_genbank(text.as_bytes());
+        }
+
+        #[test]
+        fn fasta_round_trips(seqs in proptest::collection::vec("[ACGTN-]{1,70}", 1..5)) {
+            let text: String = seqs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!(">r{i} description\n{s}\n"))
+                .collect();
+            let records = read_fasta(text.as_bytes()).expect("valid");
+            prop_assert_eq!(records.len(), seqs.len());
+            for (r, s) in records.iter().zip(seqs.iter()) {
+                prop_assert_eq!(r.seq.as_slice(), s.as_bytes());
+            }
+        }
+    }
 
     #[test]
     fn fasta_records_and_errors() {
