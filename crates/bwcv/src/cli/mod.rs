@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 // verb modules (one line each, keep this marker)
 pub mod cases;
 pub mod phylo;
+pub mod admin;
+pub mod serve;
 pub mod draw;
 pub mod seq;
 pub mod declare;
@@ -49,6 +51,10 @@ pub enum Command {
     Cases(cases::Args),
     /// Phylogeny: NJ trees, TreeTime-style molecular clock, placement of new genomes.
     Phylo(phylo::Args),
+    /// Serve the verification portal (pages and JSON API) on SQLite or PostgreSQL.
+    Serve(serve::Args),
+    /// Administer portal accounts (create-user).
+    Admin(admin::Args),
     /// Random draw of transparency visits: announce, run (RFC 3797, drand), verify.
     Draw(draw::Args),
     /// Sequence screening: reference databases of sequences of concern, screening, benchmarks.
@@ -74,6 +80,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         // arms (keep this marker)
         Command::Cases(args) => cases::run(args, &global),
         Command::Phylo(args) => phylo::run(args, &global),
+        Command::Serve(args) => serve::run(args, &global),
+        Command::Admin(args) => admin::run(args, &global),
         Command::Draw(args) => draw::run(args, &global),
         Command::Seq(args) => seq::run(args, &global),
         Command::Declare(args) => declare::run(args, &global),
