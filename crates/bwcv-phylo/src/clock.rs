@@ -808,8 +808,10 @@ mod tests {
         let result = run(&mut tree, &dates, &ClockParams::default()).expect("clock");
         let names: Vec<&str> = result.outliers.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, vec!["odd"]);
-        assert!(result.outliers[0].residual_iqd > 4.0);
-        assert!(result.outliers[0].apparent_date > result.outliers[0].given_date + 10.0);
+        // TreeTime 0.12.1 `treetime clock` on this tree and these dates
+        // reports odd with residual 9.2857 IQD, apparent date 2025.5.
+        assert!((result.outliers[0].residual_iqd - 9.285_714).abs() < 1e-3);
+        assert!((result.outliers[0].apparent_date - 2025.5).abs() < 1e-6);
         assert!((result.rate - 0.001).abs() < 1e-9, "{}", result.rate);
         assert!(
             (result.root_date - 1990.0).abs() < 1e-6,

@@ -538,7 +538,17 @@ fn run_place(args: PlaceArgs) -> anyhow::Result<ExitCode> {
                         p.branches.len().to_string(),
                         p.branches
                             .iter()
-                            .map(|b| b.below.as_str())
+                            .map(|b| {
+                                if b.n_tips_below > 1 {
+                                    format!(
+                                        "clade of {} tips incl. {}",
+                                        b.n_tips_below,
+                                        b.example_tips.first().map(String::as_str).unwrap_or("")
+                                    )
+                                } else {
+                                    b.below.clone()
+                                }
+                            })
                             .collect::<Vec<_>>()
                             .join(","),
                         nearest.map(|r| r.name.clone()).unwrap_or_default(),
