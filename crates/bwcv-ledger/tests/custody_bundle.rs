@@ -149,6 +149,33 @@ fn one_changed_byte_in_any_entry_is_found() {
     }
 }
 
+/// A changed entry is reported at that event; the next event of the same
+/// sample is not blamed for the changed entry's new hash.
+#[test]
+fn a_changed_entry_does_not_cascade_into_the_hash_chain() {
+    let demo = demo();
+    let trust = trust(&demo);
+    let mut bundle = demo.bundle.clone();
+    let receipt = 5;
+    assert!(
+        bundle.events[receipt]
+            .entry
+            .contains("temperature logger within range")
+    );
+    bundle.events[receipt].entry = bundle.events[receipt]
+        .entry
+        .replace("within range", "out of range");
+    let report = bundle.verify(&trust).unwrap();
+    assert!(has_break(&report, Check::Inclusion, Some(receipt)));
+    assert!(has_break(&report, Check::Signature, Some(receipt)));
+    assert_eq!(
+        breaks(&report).len(),
+        2,
+        "only the changed event is named: {:#?}",
+        breaks(&report)
+    );
+}
+
 #[test]
 fn a_changed_proof_or_index_is_found() {
     let demo = demo();
