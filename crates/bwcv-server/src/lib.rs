@@ -141,6 +141,27 @@ fn static_file(
     }
 }
 
+/// Headers every response carries: no framing, no sniffing, no referrer,
+/// scripts and styles from this origin only.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        ),
+    ] {
+        // A handler may set a narrower policy of its own.
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    }
+    response
+}
+
 /// The portal's router. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so that login
 /// rate limiting sees client addresses.
@@ -169,6 +190,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         )
         .route("/declarations/{id}", get(workflow::show::<S>))
         .route("/declarations/{id}/json", get(workflow::download::<S>))
+        .route("/declarations/{id}/document", get(workflow::document::<S>))
         .route(
             "/declarations/{id}/forms/{key}",
             get(workflow::form_page::<S>).post(workflow::save_form::<S>),
@@ -205,6 +227,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .nest("/api/v1", api)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(pages::normalize_errors))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

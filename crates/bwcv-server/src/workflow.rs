@@ -825,6 +825,42 @@ pub(crate) async fn download<S: Store>(
         .into_response())
 }
 
+/// The return laid out like the paper forms (`bwcv_declare::render`).
+pub(crate) async fn document<S: Store>(
+    State(state): State<AppState<S>>,
+    WebAuth(auth): WebAuth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, WebError> {
+    let why = justification(&headers, query.justification.as_deref());
+    let record = match load_readable(&state, &auth, &id, why).await {
+        Ok(record) => record,
+        Err(failure) => {
+            return justify_or(&auth, failure, format!("/declarations/{id}/document"));
+        }
+    };
+    let bytes = serde_json::to_vec(&record.body).unwrap_or_default();
+    let Some(submission) = bwcv_declare::parse(&bytes).submission else {
+        return Err(WebError(Failure::bad_request(
+            "",
+            "this return cannot be laid out: it does not have the structure of a submission yet (see its problems)",
+        )));
+    };
+    // The document carries its own style sheet inline.
+    Ok((
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )],
+        axum::response::Html(bwcv_declare::render::render(
+            &submission,
+            bwcv_declare::render::RenderFormat::Html,
+        )),
+    )
+        .into_response())
+}
+
 fn problem_map(problems: &[Problem]) -> ProblemMap {
     let mut map = ProblemMap::new();
     for problem in problems {

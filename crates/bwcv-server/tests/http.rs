@@ -433,6 +433,29 @@ async fn national_authority_fills_form_a1_submits_and_the_secretariat_acknowledg
             "{action} not audited"
         );
     }
+    // The document view, the security headers, the tokens page.
+    let response = h
+        .send(get(
+            &format!("/declarations/{id}/document"),
+            Some(&officer.cookie),
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        text(response)
+            .await
+            .contains("National Institute of Virology")
+    );
+    let response = h.send(get("/declarations", Some(&officer.cookie))).await;
+    for name in [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+    ] {
+        assert!(response.headers().contains_key(name), "{name}");
+    }
+    let (status, _) = h.get_html("/account/tokens", &officer).await;
+    assert_eq!(status, StatusCode::OK);
     // Download.
     let response = h
         .send(get(
