@@ -4,7 +4,7 @@
 //! a failure and expects a fresh, empty store. A backend's test file
 //! generates one `#[tokio::test]` per case with [`conformance_tests!`]:
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh() -> Option<(MyStore, Guard)> { ... }   // None: skip
 //! bwcv_store::conformance_tests!(fresh);
 //! ```
