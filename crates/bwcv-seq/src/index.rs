@@ -17,6 +17,9 @@ pub enum SeedError {
     /// Not a pattern of '1' and '0' starting and ending with '1'.
     #[error("seed '{0}' must consist of '1' and '0' and start and end with '1'")]
     Pattern(String),
+    /// The seed is longer than the packed rolling window allows.
+    #[error("seed '{0}' is too long (at most 32 nt or 12 amino acids)")]
+    TooLong(String),
     /// The direct-address table would be too large.
     #[error("seed '{pattern}' has weight {weight}: the table would exceed 2^28 entries")]
     TooHeavy {
@@ -26,6 +29,9 @@ pub enum SeedError {
         weight: usize,
     },
 }
+
+/// Marks a position without a valid key in [`Seed::keys`].
+pub const NO_KEY: u32 = u32::MAX;
 
 /// A spaced seed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +61,10 @@ impl Seed {
             .filter(|(_, byte)| **byte == b'1')
             .map(|(offset, _)| offset)
             .collect();
+        let bits = if alphabet <= 4 { 2 } else { 5 };
+        if bytes.len() * bits > 64 {
+            return Err(SeedError::TooLong(pattern.into()));
+        }
         let table = (alphabet as f64).powi(offsets.len() as i32);
         if table > f64::from(1u32 << 28) {
             return Err(SeedError::TooHeavy {
@@ -70,10 +80,14 @@ impl Seed {
     }
 
     /// Key of the word starting at `position`, or `None` if it runs off the
-    /// end or contains a code outside the alphabet.
+    /// end or any position of its span holds a code outside the alphabet.
     #[inline]
     pub fn key(&self, codes: &[u8], position: usize, alphabet: usize) -> Option<u32> {
-        if position + self.span > codes.len() {
+        if position + self.span > codes.len()
+            || codes[position..position + self.span]
+                .iter()
+                .any(|code| *code as usize >= alphabet)
+        {
             return None;
         }
         let mut key: u32 = 0;
@@ -85,6 +99,81 @@ impl Seed {
             key = key * alphabet as u32 + code as u32;
         }
         Some(key)
+    }
+
+    /// Keys of every position of `codes` (`NO_KEY` where the word runs off
+    /// the end or holds a code outside the alphabet), computed with a
+    /// rolling window of packed codes, in parallel over chunks.
+    pub fn keys(&self, codes: &[u8], alphabet: usize) -> Vec<u32> {
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 16;
+        let n_positions = codes.len();
+        let mut keys = vec![NO_KEY; n_positions];
+        keys.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(chunk_index, out)| {
+                let start = chunk_index * CHUNK;
+                self.keys_into(codes, start, alphabet, out);
+            });
+        keys
+    }
+
+    /// Keys of the positions `range` of `codes` (serial).
+    pub fn keys_range(
+        &self,
+        codes: &[u8],
+        range: std::ops::Range<usize>,
+        alphabet: usize,
+    ) -> Vec<u32> {
+        let mut out = vec![NO_KEY; range.len()];
+        self.keys_into(codes, range.start, alphabet, &mut out);
+        out
+    }
+
+    fn keys_into(&self, codes: &[u8], start: usize, alphabet: usize, out: &mut [u32]) {
+        let bits: u32 = if alphabet <= 4 { 2 } else { 5 };
+        let code_mask: u64 = (1 << bits) - 1;
+        let span = self.span;
+        // shift of each seed offset inside the window (oldest code highest)
+        let shifts: Vec<u32> = self
+            .offsets
+            .iter()
+            .map(|offset| (span - 1 - offset) as u32 * bits)
+            .collect();
+        let window_mask: u64 = if span as u32 * bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << (span as u32 * bits)) - 1
+        };
+        let mut window: u64 = 0;
+        // position of the last invalid code seen (so a word is valid when it starts after it)
+        let mut last_invalid: Option<usize> = None;
+        let first = start.saturating_sub(span - 1);
+        let last = (start + out.len() + span - 1).min(codes.len());
+        for (position, &code) in codes.iter().enumerate().take(last).skip(first) {
+            let value = if (code as usize) < alphabet {
+                u64::from(code)
+            } else {
+                last_invalid = Some(position);
+                0
+            };
+            window = ((window << bits) | value) & window_mask;
+            if position + 1 < span {
+                continue;
+            }
+            let word_start = position + 1 - span;
+            if word_start < start || word_start >= start + out.len() {
+                continue;
+            }
+            if last_invalid.is_some_and(|invalid| invalid >= word_start) {
+                continue;
+            }
+            let mut key: u32 = 0;
+            for shift in &shifts {
+                key = key * alphabet as u32 + ((window >> shift) & code_mask) as u32;
+            }
+            out[word_start - start] = key;
+        }
     }
 
     fn table_size(&self, alphabet: usize) -> usize {
@@ -193,13 +282,13 @@ pub struct KmerIndex {
 }
 
 impl KmerIndex {
-    /// Indexes every position of `codes` (two passes: count, then fill).
+    /// Indexes every position of `codes` (keys in parallel, then count and fill).
     pub fn build(codes: &[u8], seed: Seed, alphabet: usize, max_occurrences: u32) -> Self {
         let table_size = seed.table_size(alphabet);
+        let keys = seed.keys(codes, alphabet);
         let mut counts = vec![0u32; table_size + 1];
-        let n_positions = codes.len().saturating_sub(seed.span - 1);
-        for position in 0..n_positions {
-            if let Some(key) = seed.key(codes, position, alphabet) {
+        for &key in &keys {
+            if key != NO_KEY {
                 counts[key as usize] = counts[key as usize].saturating_add(1);
             }
         }
@@ -219,15 +308,13 @@ impl KmerIndex {
         offsets[table_size] = total;
         let mut fill = offsets.clone();
         let mut positions = vec![0u32; total as usize];
-        for position in 0..n_positions {
-            if let Some(key) = seed.key(codes, position, alphabet) {
-                let key = key as usize;
-                if counts[key] == 0 {
-                    continue;
-                }
-                positions[fill[key] as usize] = position as u32;
-                fill[key] += 1;
+        for (position, &key) in keys.iter().enumerate() {
+            if key == NO_KEY || counts[key as usize] == 0 {
+                continue;
             }
+            let key = key as usize;
+            positions[fill[key] as usize] = position as u32;
+            fill[key] += 1;
         }
         Self {
             seed,
@@ -271,9 +358,45 @@ mod tests {
         ));
         let seed = Seed::parse("101", 4).expect("seed");
         assert_eq!(seed.key(&[1, 3, 2], 0, 4), Some(6));
-        assert_eq!(seed.key(&[1, 4, 2], 0, 4), Some(6));
+        assert_eq!(seed.key(&[1, 4, 2], 0, 4), None);
         assert_eq!(seed.key(&[4, 0, 2], 0, 4), None);
         assert_eq!(seed.key(&[1, 3], 0, 4), None);
+    }
+
+    #[test]
+    fn rolling_keys_match_direct_keys() {
+        let codes = alphabet::encode_nt(b"ACGTTGCANNACGTACGGTACCATGACGTTTGACNACGTAGCATGCATCGAT");
+        for pattern in ["1", "11", "1101", "111010010100110111"] {
+            let seed = Seed::parse(pattern, 4).expect("seed");
+            let keys = seed.keys(&codes, 4);
+            for (position, key) in keys.iter().enumerate() {
+                let expected = seed.key(&codes, position, 4).unwrap_or(NO_KEY);
+                assert_eq!(*key, expected, "{pattern} at {position}");
+            }
+        }
+        // across parallel chunk boundaries
+        let long: Vec<u8> = (0..200_000u32)
+            .map(|index| ((index * 7 + index / 13) % 5) as u8)
+            .collect();
+        let seed = Seed::parse("111010010100110111", 4).expect("seed");
+        let keys = seed.keys(&long, 4);
+        for position in (0..long.len()).step_by(97).chain(65_500..65_600) {
+            assert_eq!(
+                keys[position],
+                seed.key(&long, position, 4).unwrap_or(NO_KEY),
+                "{position}"
+            );
+        }
+        let part = seed.keys_range(&long, 1000..1100, 4);
+        assert_eq!(&part[..], &keys[1000..1100]);
+        let proteins = alphabet::encode_aa(b"MKVLAAGIWXRRTEESLLKQ*DDGHKLMNPQRSTVWY");
+        for pattern in ["11111", "1101011"] {
+            let seed = Seed::parse(pattern, 20).expect("seed");
+            let keys = seed.keys(&proteins, 20);
+            for (position, key) in keys.iter().enumerate() {
+                assert_eq!(*key, seed.key(&proteins, position, 20).unwrap_or(NO_KEY));
+            }
+        }
     }
 
     #[test]

@@ -195,7 +195,7 @@ impl<'a> Screener<'a> {
         database: &'a Database,
         params: ScreenParams,
     ) -> Result<Self, crate::index::SeedError> {
-        let index = SearchIndex::build(database)?;
+        let index = SearchIndex::build(database, params.search.protein_level)?;
         Ok(Self {
             database,
             index,

@@ -10,14 +10,13 @@
 //! `blastn -task blastn` scores, ungapped λ = 0.634, K = 0.408 for uniform
 //! base composition) and BLOSUM62 (ungapped λ = 0.3176, K = 0.134).
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
 use crate::alphabet::{self, AA_ALPHABET, NT_ALPHABET, NT_SENTINEL};
 use crate::db::{Database, Molecule};
-use crate::index::{KmerIndex, Seed, SeedError, Text};
+use crate::index::{KmerIndex, NO_KEY, Seed, SeedError, Text};
 
 /// DNA match score.
 pub const DNA_REWARD: i32 = 2;
@@ -83,6 +82,11 @@ pub struct SearchParams {
     pub window_overlap_nt: usize,
     /// Whether the translated search runs.
     pub protein_level: bool,
+    /// The translated search skips seeds where a DNA-level alignment of at
+    /// least this density (bits per nt; 1.45 ≈ 95 % identity at +2/−3)
+    /// already explains the query: no protein alignment can change the
+    /// best-match decision there.
+    pub protein_skip_bits_per_nt: f64,
 }
 
 impl Default for SearchParams {
@@ -94,6 +98,7 @@ impl Default for SearchParams {
             window_nt: 100_000,
             window_overlap_nt: 5_000,
             protein_level: true,
+            protein_skip_bits_per_nt: 1.45,
         }
     }
 }
@@ -163,8 +168,10 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// Builds the texts and indexes of `database` (DNA and protein in parallel).
-    pub fn build(database: &Database) -> Result<Self, SeedError> {
+    /// Builds the texts and indexes of `database` (DNA and protein in
+    /// parallel); the protein index only when `protein_level` and the
+    /// database was built with it.
+    pub fn build(database: &Database, protein_level: bool) -> Result<Self, SeedError> {
         let params = &database.meta.params;
         let dna_seeds: Vec<Seed> = params
             .dna_seeds
@@ -183,7 +190,7 @@ impl SearchIndex {
                 (text, indexes)
             },
             || {
-                params.protein_level.then(|| {
+                (params.protein_level && protein_level).then(|| {
                     let text = Text::protein(database);
                     let index =
                         KmerIndex::build(&text.codes, protein_seed, AA_ALPHABET, max_occurrences);
@@ -241,6 +248,63 @@ struct RawHit {
     score: i32,
 }
 
+/// Multiplicative hasher for diagonal numbers (no DoS concern: keys come
+/// from the engine, not from an adversary choosing hash collisions).
+#[derive(Debug, Default, Clone, Copy)]
+struct DiagonalHasher(u64);
+
+impl std::hash::Hasher for DiagonalHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_i64(&mut self, value: i64) {
+        self.0 = (value as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// Remembers, per diagonal, how far the last extension reached, so that
+/// seeds inside an extended stretch are skipped. Entries that end before
+/// the current seed position can never skip a later seed and are pruned.
+#[derive(Debug)]
+struct DiagonalTable {
+    reached: std::collections::HashMap<i64, usize, std::hash::BuildHasherDefault<DiagonalHasher>>,
+    next_prune: usize,
+}
+
+impl DiagonalTable {
+    fn new(_n_positions: usize) -> Self {
+        Self {
+            reached: std::collections::HashMap::default(),
+            next_prune: 0,
+        }
+    }
+
+    #[inline]
+    fn reached(&self, diagonal: i64) -> Option<usize> {
+        self.reached.get(&diagonal).copied()
+    }
+
+    #[inline]
+    fn set(&mut self, diagonal: i64, end: usize) {
+        self.reached.insert(diagonal, end);
+    }
+
+    /// Drops entries that end at or before `position` (positions only grow).
+    fn prune(&mut self, position: usize) {
+        if position >= self.next_prune {
+            self.reached.retain(|_, end| *end > position);
+            self.next_prune = position + 1024.max(self.reached.len());
+        }
+    }
+}
+
 /// Seeds from `seed_positions` of `query`, extended within `bounds`.
 #[allow(clippy::too_many_arguments)]
 fn seed_and_extend(
@@ -252,29 +316,41 @@ fn seed_and_extend(
     score: fn(u8, u8) -> i32,
     x_drop: i32,
     min_score: i32,
-    extended_to: &mut HashMap<i64, usize>,
+    extended_to: &mut DiagonalTable,
+    skip: Option<&[bool]>,
     hits: &mut Vec<RawHit>,
 ) {
     let seed = &index.seed;
     let span = seed.span;
-    for query_position in seed_positions {
-        if query_position + span > bounds.end {
-            break;
-        }
-        let Some(key) = seed.key(query, query_position, index.alphabet) else {
+    let last = seed_positions
+        .end
+        .min((bounds.end + 1).saturating_sub(span));
+    if last <= seed_positions.start {
+        return;
+    }
+    let keys = seed.keys_range(query, seed_positions.start..last, index.alphabet);
+    for (key_index, &key) in keys.iter().enumerate() {
+        if key == NO_KEY {
             continue;
-        };
+        }
+        if skip.is_some_and(|mask| mask.get(key_index).copied().unwrap_or(false)) {
+            continue;
+        }
+        let query_position = seed_positions.start + key_index;
+        extended_to.prune(query_position);
         for &text_position in index.lookup(key) {
             let text_position = text_position as usize;
             let diagonal = text_position as i64 - query_position as i64;
-            if let Some(&end) = extended_to.get(&diagonal) {
+            if let Some(end) = extended_to.reached(diagonal) {
                 if query_position < end {
                     continue;
                 }
             }
             // score of the seed span itself
-            let mut running: i32 = (0..span)
-                .map(|offset| score(query[query_position + offset], text[text_position + offset]))
+            let mut running: i32 = query[query_position..query_position + span]
+                .iter()
+                .zip(&text[text_position..text_position + span])
+                .map(|(&left, &right)| score(left, right))
                 .sum();
             // right extension
             let mut best = running;
@@ -306,7 +382,7 @@ fn seed_and_extend(
                     break;
                 }
             }
-            extended_to.insert(diagonal, best_end);
+            extended_to.set(diagonal, best_end);
             if best >= min_score {
                 hits.push(RawHit {
                     query_start: best_start,
@@ -393,7 +469,7 @@ pub fn search_window(
         } else {
             (window.clone(), lower..upper)
         };
-        let mut extended_to = HashMap::new();
+        let mut extended_to = DiagonalTable::new(seeds.len());
         let mut hits = Vec::new();
         for kmer_index in &index.dna {
             seed_and_extend(
@@ -406,6 +482,7 @@ pub fn search_window(
                 params.x_drop_dna,
                 min_score_dna,
                 &mut extended_to,
+                None,
                 &mut hits,
             );
         }
@@ -449,6 +526,14 @@ pub fn search_window(
         return hsps;
     }
     let min_score_protein = Level::Protein.score_for_bits(min_bits_protein).ceil() as i32;
+    // forward positions already explained at DNA level
+    let mut explained = vec![false; length];
+    for hsp in hsps
+        .iter()
+        .filter(|hsp| hsp.density() >= params.protein_skip_bits_per_nt)
+    {
+        explained[hsp.query_start..hsp.query_end].fill(true);
+    }
     for (frame_index, frame_codes) in query.frames.iter().enumerate() {
         let offset = frame_index % 3;
         let reverse_frame = frame_index >= 3;
@@ -471,8 +556,20 @@ pub fn search_window(
             aa.min(frame_codes.len())
         };
         let seeds = to_aa(nt_window.start, true)..to_aa(nt_window.end, true);
+        let skip: Vec<bool> = seeds
+            .clone()
+            .map(|aa| {
+                let nt = offset + 3 * aa + 1;
+                let forward = if reverse_frame {
+                    length.saturating_sub(nt + 1)
+                } else {
+                    nt
+                };
+                explained.get(forward).copied().unwrap_or(false)
+            })
+            .collect();
         let bounds = to_aa(nt_bounds.start, true)..to_aa(nt_bounds.end, false);
-        let mut extended_to = HashMap::new();
+        let mut extended_to = DiagonalTable::new(seeds.len());
         let mut hits = Vec::new();
         seed_and_extend(
             frame_codes,
@@ -484,6 +581,7 @@ pub fn search_window(
             params.x_drop_protein,
             min_score_protein,
             &mut extended_to,
+            Some(&skip),
             &mut hits,
         );
         let query_frame = (offset as i8 + 1) * if reverse_frame { -1 } else { 1 };

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# bench/screen: bwcv seq screen against BLAST+ (blastn -task blastn, tblastx)
+# on the same generated orders and the same references, in one run.
+#
+# Prints, per divergence bin, recall on orders cut from sequences of concern
+# and the false-flag rate on orders cut from background, for each tool; the
+# speed ratio against BLAST's best two-core run (two single-threaded
+# processes over halves of the input); bwcv's bp/s per core, database build
+# time and peak memory. Then again with a larger reference set (E. coli K-12
+# and EC590 added to the background).
+#
+# Usage: bash bench/screen/run.sh [PER_BIN]   (default 20 orders per bin)
+# Data: ../shared/data/genomes (or $BWCV_SHARED_DATA/genomes).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+PER_BIN=${1:-20}
+DATA=${BWCV_SHARED_DATA:-$ROOT/../shared/data}
+G=$DATA/genomes
+[ -d "$G" ] || { echo "no genomes at $G" >&2; exit 2; }
+WORK=${BENCH_WORK:-$(mktemp -d /tmp/bwcv-bench-screen.XXXXXX)}
+mkdir -p "$WORK"
+echo "== work folder $WORK"
+
+if ! command -v blastn >/dev/null || ! command -v tblastx >/dev/null || [ ! -x /usr/bin/time ]; then
+  echo "== installing ncbi-blast+ and time (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends ncbi-blast+ time >/dev/null
+fi
+blastn -version | head -1
+
+echo "== building bwcv (release)"
+cargo build --release -q -p bwcv
+BWCV=$ROOT/target/release/bwcv
+
+V=$G/viral
+CONCERN=("$V/SARS.fa" "$V/COVID_19.fa" "$V/MERS.fa" "$G/mpox/NC_063383.1.fasta")
+BACKGROUND=("$V/Lambda.fa" "$V/HIV_1.fa" "$V/HIV_2.fa" "$V/FluA_H1N1.fa" "$V/FluA_H2N2.fa" "$V/FluA_H3N2.fa" "$V/FluB.fa")
+LARGE_EXTRA=("$G/ecoli/e.coli-K12.fasta.gz" "$G/ecoli/e.coli-EC590.fasta.gz")
+printf 'NC_063383.1\t10244\n' > "$WORK/taxid.map"
+
+echo "== generating orders (seed 1, $PER_BIN per bin)"
+"$BWCV" seq bench-orders --seed 1 --per-bin "$PER_BIN" \
+  --concern "${CONCERN[@]}" --background "${BACKGROUND[@]}" \
+  --fasta "$WORK/orders.fa" --truth "$WORK/truth.tsv"
+python3 bench/screen/split.py "$WORK/orders.fa" "$WORK/orders.half1.fa" "$WORK/orders.half2.fa"
+
+run_set() {
+  local NAME=$1; shift
+  local -a BG=("$@")
+  local D=$WORK/$NAME
+  mkdir -p "$D"
+  echo
+  echo "================ reference set: $NAME ================"
+  # the same references for both tools; BLAST gets clean ids and an origin map
+  python3 bench/screen/refs.py "$D/refs.fa" "$D/origin.tsv" --concern "${CONCERN[@]}" --background "${BG[@]}"
+
+  /usr/bin/time -v -o "$D/bwcv_build.time" "$BWCV" seq db build \
+    --concern "${CONCERN[@]}" --background "${BG[@]}" \
+    --taxonomy "$V" --taxid-map "$WORK/taxid.map" --output "$D/screen.db" 2> "$D/bwcv_build.log"
+  for THREADS in 1 2; do
+    set +e
+    /usr/bin/time -v -o "$D/bwcv_t$THREADS.time" "$BWCV" seq screen "$WORK/orders.fa" \
+      --db "$D/screen.db" --threads "$THREADS" > "$D/bwcv_t$THREADS.tsv"
+    local RC=$?
+    set -e
+    [ "$RC" -le 1 ] || { echo "bwcv screen failed ($RC)" >&2; exit 2; }
+  done
+
+  makeblastdb -in "$D/refs.fa" -dbtype nucl -out "$D/blastdb" >/dev/null
+  local FMT="6 qseqid sseqid pident length qstart qend sstart send evalue bitscore"
+  for TOOL in blastn tblastx; do
+    local -a OPTS=()
+    [ "$TOOL" = blastn ] && OPTS=(-task blastn)
+    local START END
+    START=$(date +%s.%N)
+    /usr/bin/time -v -o "$D/${TOOL}_h1.time" "$TOOL" "${OPTS[@]}" -query "$WORK/orders.half1.fa" -db "$D/blastdb" \
+      -evalue 10 -outfmt "$FMT" -num_threads 1 -max_target_seqs 50 > "$D/${TOOL}_h1.tsv" &
+    local P1=$!
+    /usr/bin/time -v -o "$D/${TOOL}_h2.time" "$TOOL" "${OPTS[@]}" -query "$WORK/orders.half2.fa" -db "$D/blastdb" \
+      -evalue 10 -outfmt "$FMT" -num_threads 1 -max_target_seqs 50 > "$D/${TOOL}_h2.tsv" &
+    local P2=$!
+    wait "$P1" "$P2"
+    END=$(date +%s.%N)
+    python3 -c "print($END - $START)" > "$D/${TOOL}.wall"
+    cat "$D/${TOOL}_h1.tsv" "$D/${TOOL}_h2.tsv" > "$D/${TOOL}.tsv"
+  done
+  python3 bench/screen/analyze.py --truth "$WORK/truth.tsv" --origin "$D/origin.tsv" --folder "$D" --orders "$WORK/orders.fa"
+}
+
+run_set small "${BACKGROUND[@]}"
+run_set large "${BACKGROUND[@]}" "${LARGE_EXTRA[@]}"
+echo
+echo "== done ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores); outputs in $WORK"
