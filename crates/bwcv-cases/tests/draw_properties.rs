@@ -293,3 +293,56 @@ fn weighted_selection_frequency_matches_the_method() {
         );
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any draw re-verifies as identical, and swapping two selections,
+    /// changing a lottery number or dropping a facility is always detected.
+    #[test]
+    fn records_verify_and_tampering_is_detected(
+        parties in 1usize..6,
+        per_party in 1usize..6,
+        total in 1u32..20,
+        numbers in proptest::collection::vec(0u32..100, 3),
+        swap in (0usize..100, 0usize..100),
+    ) {
+        let mut rules = rules_without_binding_caps(total);
+        rules.max_per_state_party_per_year = 3;
+        let announcement = announcement(rules, pool(&[(parties, per_party)]));
+        let beacons = vec![draw::BeaconValue::Lottery {
+            numbers: numbers.iter().chain([7u32, 8, 9].iter()).map(|n| Number::integer(u128::from(*n))).collect(),
+        }];
+        let record = draw::run(&announcement, &beacons).unwrap();
+        proptest::prop_assert!(draw::verify(&record).is_empty());
+        let json = serde_json::to_string(&record).unwrap();
+        let back: draw::DrawRecord = serde_json::from_str(&json).unwrap();
+        proptest::prop_assert!(draw::verify(&back).is_empty());
+
+        let picks = record.result.picks.len();
+        if picks >= 2 {
+            let (a, b) = (swap.0 % picks, swap.1 % picks);
+            if a != b {
+                let mut swapped = record.clone();
+                swapped.result.picks.swap(a, b);
+                proptest::prop_assert!(!draw::verify(&swapped).is_empty());
+            }
+        }
+        let mut other = record.clone();
+        if let draw::BeaconValue::Lottery { numbers } = &mut other.beacons[0] {
+            numbers[0] = Number::integer(1000);
+        }
+        proptest::prop_assert!(!draw::verify(&other).is_empty());
+        let mut dropped = record.clone();
+        dropped.announcement.pool.pop();
+        proptest::prop_assert!(!draw::verify(&dropped).is_empty());
+    }
+
+    /// Arbitrary text never panics the record reader or the verifier.
+    #[test]
+    fn arbitrary_json_never_panics(text in "\\PC{0,200}") {
+        if let Ok(record) = serde_json::from_str::<draw::DrawRecord>(&text) {
+            let _ = draw::verify(&record);
+        }
+    }
+}
