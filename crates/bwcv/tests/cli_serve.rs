@@ -284,3 +284,200 @@ fn serve_on_postgres_when_available() {
         "{line}"
     );
 }
+
+/// Starts `bwcv serve` on `database`; returns the child and its address
+/// (the caller kills and waits for it).
+#[allow(clippy::zombie_processes)]
+fn start_serve(database: &str) -> (std::process::Child, String) {
+    let mut child = bwcv()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    for _ in 0..50 {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("http://").nth(1) {
+            let address = rest.split('/').next().unwrap().to_owned();
+            // Keep draining stderr so the server never blocks on it.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                let _ = stderr.read_to_string(&mut sink);
+            });
+            return (child, address);
+        }
+    }
+    let _ = child.kill();
+    panic!("serve printed no address: {line}");
+}
+
+/// One HTTP/1.1 request with a Bearer token; `None` when the connection
+/// fails (the server is gone).
+fn api(address: &str, method: &str, path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_owned()))
+}
+
+/// Kills the server with SIGKILL in the middle of a burst of submissions,
+/// restarts it on the same SQLite file, and finds every acknowledged
+/// submission complete (submitted, same digest, ledger entry) and no
+/// submitted declaration without its ledger entry.
+#[test]
+fn every_acknowledged_submission_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("durable.db").display());
+    let created = create_user(
+        dir.path(),
+        &[
+            "--username",
+            "xar-officer",
+            "--role",
+            "national_authority",
+            "--state-party",
+            "XAR",
+            "--database",
+            &database,
+        ],
+        "",
+    );
+    assert!(created.status.success());
+    let token_output = bwcv()
+        .args([
+            "admin",
+            "create-token",
+            "--username",
+            "xar-officer",
+            "--database",
+            &database,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        token_output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token_output.stderr)
+    );
+    let token = String::from_utf8(token_output.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+
+    let (mut child, address) = start_serve(&database);
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(i64, String)>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for worker in 0..4 {
+        let (address, token) = (address.clone(), token.clone());
+        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        workers.push(std::thread::spawn(move || {
+            for n in 0..500 {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let year = 2000 + worker * 500 + n;
+                let body = serde_json::json!({
+                    "submit": true,
+                    "submission": {
+                        "format_version": 1, "state_party": "XAR", "reporting_year": year,
+                        "visibility": "public",
+                        "forms": {"form_0": {"measures": {}}}
+                    }
+                });
+                let Some((status, text)) = api(
+                    &address,
+                    "POST",
+                    "/api/v1/declarations",
+                    &token,
+                    &body.to_string(),
+                ) else {
+                    break;
+                };
+                if status == 201 {
+                    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(value["status"], "submitted", "{text}");
+                    acknowledged.lock().unwrap().push((
+                        value["id"].as_i64().unwrap(),
+                        value["digest"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }));
+    }
+    // Kill in the middle of the burst.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 40 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= 40,
+        "burst too short: {}",
+        acknowledged.len()
+    );
+
+    let (mut child, address) = start_serve(&database);
+    let listed = api(&address, "GET", "/api/v1/declarations", &token, "");
+    let mut missing = Vec::new();
+    for (id, digest) in &acknowledged {
+        match api(
+            &address,
+            "GET",
+            &format!("/api/v1/declarations/{id}"),
+            &token,
+            "",
+        ) {
+            Some((200, text)) => {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                if value["status"] != "submitted"
+                    || value["digest"] != digest.as_str()
+                    || value["ledger_index"].is_null()
+                    || value["body"]["state_party"] != "XAR"
+                {
+                    missing.push(format!("{id}: {text}"));
+                }
+            }
+            other => missing.push(format!("{id}: {other:?}")),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        missing.is_empty(),
+        "lost or damaged after SIGKILL: {missing:?}"
+    );
+    let (status, text) = listed.unwrap();
+    assert_eq!(status, 200);
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for declaration in all.as_array().unwrap() {
+        if declaration["status"] == "submitted" {
+            assert!(
+                !declaration["ledger_index"].is_null(),
+                "half-written: {declaration}"
+            );
+        }
+    }
+}
