@@ -114,7 +114,7 @@ impl Auth {
     pub fn principal(&self) -> access::Principal {
         access::Principal {
             username: self.user.username.clone(),
-            role: access_role(self.user.role),
+            role: self.user.role,
             state_party: match self.user.role {
                 bwcv_store::Role::NationalAuthority => self.user.state_party.clone(),
                 _ => None,
@@ -146,19 +146,6 @@ impl Auth {
             Some(token) if constant_time_eq(token, &session.csrf_token) => Ok(()),
             _ => Err(Failure::Csrf),
         }
-    }
-}
-
-/// The access-rule role of a stored account's role.
-pub fn access_role(role: bwcv_store::Role) -> access::Role {
-    use bwcv_store::Role as R;
-    match role {
-        R::NationalAuthority => access::Role::NationalAuthority,
-        R::SecretariatAnalyst => access::Role::SecretariatAnalyst,
-        R::Inspector => access::Role::Inspector,
-        R::Laboratory => access::Role::Laboratory,
-        R::CouncilMember => access::Role::CouncilMember,
-        R::Administrator => access::Role::Administrator,
     }
 }
 

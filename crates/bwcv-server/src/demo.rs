@@ -5,12 +5,12 @@
 
 use bwcv_core::{Classification, StatePartyCode, Visibility};
 use bwcv_declare::demo::DemoWorld;
-use bwcv_store::{AuditOutcome, DeclarationDraft, NewLedgerEntry, NewUser, Role, Store, UserId};
+use bwcv_store::{AuditOutcome, DeclarationDraft, NewUser, Role, Store, UserId};
 use chrono::{NaiveTime, Utc};
 
 use crate::error::Failure;
 use crate::pages::new_audit;
-use crate::workflow::{canonical_json, digest};
+use crate::workflow::{declaration_ledger_entry, digest};
 
 /// An account created for the demo, with its password (printed once).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,27 +117,13 @@ pub async fn seed<S: Store>(store: &S, world: &DemoWorld) -> Result<Vec<DemoAcco
         let at = date
             .and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default())
             .and_utc();
-        let entry = serde_json::json!({
-            "kind": "declaration_submitted",
-            "version": 1,
-            "declaration_id": record.id.0,
-            "state_party": record.state_party.as_str(),
-            "reporting_year": record.reporting_year,
-            "digest": body_digest,
-            "submitted_at": at.to_rfc3339(),
-        });
         store
             .submit_declaration(
                 record.id,
                 record.version,
                 officer,
                 at,
-                NewLedgerEntry {
-                    kind: "declaration_submitted".into(),
-                    body: canonical_json(&entry),
-                    sample_id: None,
-                    appended_at: now,
-                },
+                declaration_ledger_entry(&record, at)?,
                 demo_audit("declaration.submit", classification),
             )
             .await?;

@@ -205,6 +205,43 @@ pub(crate) fn digest(value: &Value) -> String {
     hex::encode(Sha256::digest(canonical_json(value)))
 }
 
+/// The ledger entry that records a submission: `declaration-submitted/v1`
+/// of bwcv-ledger's canonical, versioned encodings (crates/bwcv-ledger/FORMAT.md),
+/// carrying the digest of the submitted body.
+pub(crate) fn declaration_ledger_entry(
+    record: &DeclarationRecord,
+    at: chrono::DateTime<Utc>,
+) -> Result<NewLedgerEntry, Failure> {
+    let submission_digest =
+        bwcv_ledger::merkle::Hash::from_hex(&record.digest).map_err(|error| {
+            Failure::Internal(format!(
+                "stored digest of declaration {}: {error}",
+                record.id
+            ))
+        })?;
+    let year = u16::try_from(record.reporting_year).map_err(|_| {
+        Failure::Internal(format!(
+            "reporting year {} out of range",
+            record.reporting_year
+        ))
+    })?;
+    let entry = bwcv_ledger::entry::Entry::DeclarationSubmittedV1(
+        bwcv_ledger::entry::DeclarationSubmittedV1 {
+            state_party: record.state_party.as_str().to_owned(),
+            year,
+            form: "cbm".to_owned(),
+            submission_digest,
+            time: at.timestamp(),
+        },
+    );
+    Ok(NewLedgerEntry {
+        kind: entry.tag().to_owned(),
+        body: entry.encode(),
+        sample_id: None,
+        appended_at: at,
+    })
+}
+
 /// Parse and validation problems of a body.
 pub(crate) fn check_body<S: Store>(
     state: &AppState<S>,
@@ -430,21 +467,7 @@ pub(crate) async fn submit_draft<S: Store>(
         });
     }
     let now = Utc::now();
-    let entry = serde_json::json!({
-        "kind": "declaration_submitted",
-        "version": 1,
-        "declaration_id": record.id.0,
-        "state_party": record.state_party.as_str(),
-        "reporting_year": record.reporting_year,
-        "digest": record.digest,
-        "submitted_at": now.to_rfc3339(),
-    });
-    let ledger_entry = NewLedgerEntry {
-        kind: "declaration_submitted".into(),
-        body: canonical_json(&entry),
-        sample_id: None,
-        appended_at: now,
-    };
+    let ledger_entry = declaration_ledger_entry(record, now)?;
     Ok(state
         .store
         .submit_declaration(

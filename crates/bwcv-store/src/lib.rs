@@ -616,7 +616,7 @@ mod tests {
         assert!(matches!(user.validate(), Err(StoreError::Invalid(_))));
         assert!(check_text("x", "a\0b").is_err());
         for role in Role::ALL {
-            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
         }
     }
 }

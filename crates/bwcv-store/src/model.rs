@@ -106,38 +106,9 @@ macro_rules! str_enum {
     };
 }
 
-str_enum!(
-    /// What a user account may do; the access rules (bwcv-server) decide
-    /// what each role sees.
-    Role, "role" {
-        /// A national authority officer, bound to one State Party.
-        NationalAuthority => "national_authority",
-        /// A Technical Secretariat analyst.
-        SecretariatAnalyst => "secretariat_analyst",
-        /// An inspector of the Technical Secretariat.
-        Inspector => "inspector",
-        /// A designated laboratory.
-        Laboratory => "laboratory",
-        /// A member of the Executive Council.
-        CouncilMember => "council_member",
-        /// A system administrator (accounts, audit log).
-        Administrator => "administrator",
-    }
-);
-
-impl Role {
-    /// The label shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::NationalAuthority => "National authority",
-            Role::SecretariatAnalyst => "Secretariat analyst",
-            Role::Inspector => "Inspector",
-            Role::Laboratory => "Designated laboratory",
-            Role::CouncilMember => "Executive Council member",
-            Role::Administrator => "Administrator",
-        }
-    }
-}
+/// What a user account may do: the one role type of bwcv, defined beside
+/// the access rules that decide what each role sees (`bwcv_core::access`).
+pub use bwcv_core::access::Role;
 
 // ---------------------------------------------------------------- users
 

@@ -6,18 +6,18 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 // verb modules (one line each, keep this marker)
-pub mod cases;
-pub mod phylo;
 pub mod admin;
-pub mod serve;
-pub mod draw;
-pub mod seq;
+pub mod cases;
+pub mod custody;
 pub mod declare;
 pub mod demo;
-pub mod custody;
+pub mod draw;
 pub mod ledger;
 pub mod lists;
 pub mod params;
+pub mod phylo;
+pub mod seq;
+pub mod serve;
 
 /// bwcv: the verification system of the Biological Weapons Convention.
 ///

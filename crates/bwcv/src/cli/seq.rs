@@ -87,6 +87,8 @@ struct DbArgs {
     command: DbCommand,
 }
 
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, clap::Subcommand)]
 enum DbCommand {
     /// Build a database from FASTA (plain or gzip) and an NCBI taxonomy dump
