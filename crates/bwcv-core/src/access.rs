@@ -183,6 +183,9 @@ pub enum RecordKind {
     AuditLog,
     /// A need-to-know grant.
     Grant,
+    /// A sample's chain-of-custody event (append-only ledger entry).
+    /// `owner` is the inspected State Party when the record names it.
+    Custody,
     /// A user account or API token.
     Account,
 }
@@ -313,6 +316,42 @@ fn decide_by_role(principal: &Principal, action: Action, record: &RecordMeta) ->
             _ => Deny(DenyReason::RoleFunction),
         },
         RecordKind::Declaration => decide_declaration(principal, action, record),
+        RecordKind::Custody => decide_custody(principal, action, record),
+    }
+}
+
+/// Custody records: inspectors and laboratories (who hold samples) and
+/// Secretariat analysts register and read them up to Protected; nobody
+/// changes one (the ledger is append-only); the national authority of the
+/// inspected State Party reads them when the record names its party.
+fn decide_custody(principal: &Principal, action: Action, record: &RecordMeta) -> Decision {
+    use Classification as C;
+    use Decision::{Allow, Deny};
+    let class = record.classification;
+    if action == Action::Change {
+        return Deny(DenyReason::Final);
+    }
+    match principal.role {
+        Role::SecretariatAnalyst | Role::Inspector | Role::Laboratory => {
+            if class <= C::Protected {
+                Allow
+            } else {
+                Deny(DenyReason::NeedToKnow)
+            }
+        }
+        Role::NationalAuthority => {
+            let Some(own_party) = principal.state_party.as_ref() else {
+                return Deny(DenyReason::NoStateParty);
+            };
+            if record.owner.as_ref() != Some(own_party) || action.is_write() {
+                Deny(DenyReason::RoleFunction)
+            } else if class <= C::Protected {
+                Allow
+            } else {
+                Deny(DenyReason::NeedToKnow)
+            }
+        }
+        Role::CouncilMember | Role::Administrator => Deny(DenyReason::RoleFunction),
     }
 }
 
@@ -623,6 +662,69 @@ mod tests {
             rows += 1;
         }
         assert_eq!(rows, 8);
+    }
+
+    /// Custody records naming the inspected State Party ARC (the national
+    /// authority in these tables is ARC's): `role class read list create change`.
+    const CUSTODY_OWN: &str = "
+        NA U  A A D D
+        NA R  A A D D
+        NA P  A A D D
+        NA HP D D D D
+        SA U  A A A D
+        SA R  A A A D
+        SA P  A A A D
+        SA HP D D D D
+        IN U  A A A D
+        IN R  A A A D
+        IN P  A A A D
+        IN HP D D D D
+        LB U  A A A D
+        LB R  A A A D
+        LB P  A A A D
+        LB HP D D D D
+        CM U  D D D D
+        CM R  D D D D
+        CM P  D D D D
+        CM HP D D D D
+        AD U  D D D D
+        AD R  D D D D
+        AD P  D D D D
+        AD HP D D D D
+    ";
+
+    fn custody(owner: Option<&str>, classification: Classification) -> RecordMeta {
+        RecordMeta {
+            id: "S-1".into(),
+            kind: RecordKind::Custody,
+            owner: owner.map(party),
+            classification,
+            visibility: Visibility::StatesPartiesOnly,
+            stage: Stage::Final,
+        }
+    }
+
+    #[test]
+    fn matrix_custody() {
+        check_table("custody own", CUSTODY_OWN, |class| {
+            custody(Some("ARC"), class)
+        });
+        // Another State Party's samples, or samples naming none: the
+        // national authority sees nothing; the other rows are unchanged.
+        for owner in [Some("BOR"), None] {
+            for class in [Classification::Unclassified, Classification::Protected] {
+                for action in Action::ALL {
+                    let decision = decide(
+                        &principal(Role::NationalAuthority),
+                        action,
+                        &custody(owner, class),
+                        &[],
+                        NOW,
+                    );
+                    assert!(!decision.is_allowed(), "{owner:?} {class:?} {action:?}");
+                }
+            }
+        }
     }
 
     /// Operational records: `kind role class read list create change`.
