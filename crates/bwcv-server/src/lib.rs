@@ -26,6 +26,7 @@ use bwcv_store::Store;
 mod api;
 pub mod auth;
 pub mod cbmform;
+mod custody;
 pub mod demo;
 pub mod error;
 mod pages;
@@ -52,6 +53,12 @@ pub struct Config {
     pub cbm_deadline: (u8, u8),
     /// Parameter `cbm.validity_years_last_declaration`.
     pub validity_years: i64,
+    /// Origin line of the ledger's checkpoints (the log's name).
+    pub log_origin: String,
+    /// The key that signs ledger checkpoints (custody bundles). Limitation:
+    /// [`Config::from_params`] draws a fresh key at every start; a
+    /// deployment must load a persistent key and publish its vkey.
+    pub log_key: Arc<bwcv_ledger::note::SignerKey>,
 }
 
 impl Config {
@@ -73,8 +80,22 @@ impl Config {
             max_failures_per_address: 20,
             cbm_deadline,
             validity_years,
+            log_origin: LOG_ORIGIN.to_owned(),
+            log_key: Arc::new(ephemeral_log_key(LOG_ORIGIN)?),
         })
     }
+}
+
+/// Default origin of the portal's ledger checkpoints.
+pub const LOG_ORIGIN: &str = "bwcv.portal/ledger";
+
+/// A log signing key drawn from the operating system's random source
+/// (not persisted: see [`Config::log_key`]).
+pub fn ephemeral_log_key(origin: &str) -> Result<bwcv_ledger::note::SignerKey, String> {
+    let mut seed = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+    bwcv_ledger::note::SignerKey::from_seed(origin, bwcv_ledger::note::SignatureType::Ed25519, seed)
+        .map_err(|error| error.to_string())
 }
 
 /// What every handler shares.
@@ -85,6 +106,9 @@ pub struct AppState<S> {
     /// A valid argon2 hash of nothing anyone knows: verifying against it
     /// for unknown usernames keeps login time the same.
     dummy_hash: Arc<String>,
+    /// Serialises custody appends so that each event's `previous` link is
+    /// checked against the chain head it is appended after.
+    custody_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl<S: Clone> Clone for AppState<S> {
@@ -93,6 +117,7 @@ impl<S: Clone> Clone for AppState<S> {
             store: self.store.clone(),
             config: Arc::clone(&self.config),
             dummy_hash: Arc::clone(&self.dummy_hash),
+            custody_lock: Arc::clone(&self.custody_lock),
         }
     }
 }
@@ -104,6 +129,7 @@ impl<S: Store> AppState<S> {
             store,
             config: Arc::new(config),
             dummy_hash: Arc::new(dummy_hash),
+            custody_lock: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -176,6 +202,12 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .route(
             "/declarations/{id}/submit",
             post(api::submit_declaration::<S>),
+        )
+        .route("/custody/events", post(custody::register::<S>))
+        .route("/custody/samples/{sample}", get(custody::chain::<S>))
+        .route(
+            "/custody/samples/{sample}/bundle",
+            get(custody::bundle::<S>),
         )
         .route("/whoami", get(api::whoami))
         .route("/openapi.json", get(api::openapi))

@@ -1,0 +1,510 @@
+//! Chain of custody over the JSON API (issue 4, "Chain of custody"):
+//! register an event already signed by the acting person, list a sample's
+//! chain, download a custody bundle that a third party verifies offline
+//! (`bwcv custody verify --bundle FILE`).
+//!
+//! Invariants: the server never signs custody events (it checks the
+//! actor's Ed25519 signature and the `previous` link against
+//! `bwcv_ledger::custody::chain_head`); access goes through
+//! `bwcv_core::access::decide` with `RecordKind::Custody`; custody records
+//! are Protected, so every read and write carries a justification and
+//! leaves an audit record.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bwcv_core::access::{self, Action, Decision, RecordKind, RecordMeta, Stage};
+use bwcv_core::{Classification, Visibility};
+use bwcv_ledger::bundle::{Bundle, BundleCheckpoint, BundleKey, KeyRole};
+use bwcv_ledger::checkpoint::{Checkpoint, SignedCheckpoint};
+use bwcv_ledger::custody::{self, LoggedEntry, SignedCustodyEvent};
+use bwcv_ledger::entry::Entry;
+use bwcv_ledger::merkle::{self, Hash};
+use bwcv_ledger::note::{SignatureType, VerifierKey};
+use bwcv_store::{AuditOutcome, NewCheckpoint, NewLedgerEntry, Store};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{ApiAuth, Auth};
+use crate::error::{ApiError, Failure, FieldProblem};
+use crate::pages::{audit, justification};
+
+/// Custody records are Protected (Secretariat roles, inspectors,
+/// laboratories; see `bwcv_core::access`).
+const CLASSIFICATION: Classification = Classification::Protected;
+
+/// The ledger kind of custody entries (`Entry::CustodyV1::tag()`; stored
+/// entries carry their tag as kind).
+const CUSTODY_TAG: &str = bwcv_ledger::entry::KNOWN_TYPES[2];
+
+/// Largest sample identifier accepted, characters.
+const MAX_SAMPLE_CHARS: usize = 200;
+
+/// What the access rules see of a sample's custody record. Events do not
+/// name the inspected State Party yet, so `owner` is `None`.
+fn record_meta(sample: &str) -> RecordMeta {
+    RecordMeta {
+        id: format!("custody:{sample}"),
+        kind: RecordKind::Custody,
+        owner: None,
+        classification: CLASSIFICATION,
+        visibility: Visibility::StatesPartiesOnly,
+        stage: Stage::Final,
+    }
+}
+
+/// Decides; a refusal is audited and returned as 403.
+async fn require<S: Store>(
+    state: &AppState<S>,
+    auth: &Auth,
+    action: Action,
+    sample: &str,
+    what: &str,
+    why: &str,
+) -> Result<(), Failure> {
+    let decision = access::decide(
+        &auth.principal(),
+        action,
+        &record_meta(sample),
+        &[],
+        Utc::now().timestamp(),
+    );
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Deny(reason) => {
+            audit(
+                state,
+                Some(auth),
+                what,
+                "custody",
+                Some(sample.to_owned()),
+                CLASSIFICATION,
+                why,
+                AuditOutcome::Denied,
+                json!({ "reason": reason.to_string() }),
+            )
+            .await?;
+            Err(Failure::Forbidden(reason.to_string()))
+        }
+    }
+}
+
+fn problem(path: &str, rule: &str, message: impl Into<String>) -> Failure {
+    let message = message.into();
+    Failure::BadRequest {
+        problems: vec![FieldProblem {
+            path: path.to_owned(),
+            rule: rule.to_owned(),
+            message: message.clone(),
+        }],
+        message,
+    }
+}
+
+fn check_sample(sample: &str, path: &str) -> Result<(), Failure> {
+    if sample.trim().is_empty()
+        || sample.chars().count() > MAX_SAMPLE_CHARS
+        || sample.chars().any(char::is_control)
+    {
+        return Err(problem(
+            path,
+            "custody.sample",
+            format!(
+                "the sample identifier must be 1 to {MAX_SAMPLE_CHARS} characters without control characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every custody entry of the log `(leaf_index, bytes)` in log order.
+/// A full scan: aliquots' chains start at their parent's split, which is
+/// stored under the parent's sample id.
+async fn custody_entries<S: Store>(state: &AppState<S>) -> Result<Vec<(u64, Vec<u8>)>, Failure> {
+    let size = state.store.ledger_size().await?;
+    Ok(state
+        .store
+        .ledger_entries(0, size)
+        .await?
+        .into_iter()
+        .filter(|entry| entry.kind == CUSTODY_TAG)
+        .map(|entry| (entry.index, entry.body))
+        .collect())
+}
+
+/// The chain of `sample` and its aliquots, `(leaf_index, bytes)`.
+async fn chain_of<S: Store>(
+    state: &AppState<S>,
+    sample: &str,
+) -> Result<Vec<(u64, Vec<u8>)>, Failure> {
+    let all = custody_entries(state).await?;
+    Ok(custody::select_chain(
+        sample,
+        all.iter().map(|(index, bytes)| (*index, bytes.as_slice())),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterRequest {
+    /// A `SignedCustodyEvent` (event, key_id, signature).
+    event: Value,
+    /// The actor's public key, C2SP vkey text form.
+    actor_key: String,
+    #[serde(default)]
+    justification: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Registered {
+    sample: String,
+    leaf_index: u64,
+    leaf_hash: Hash,
+    tree_size: u64,
+}
+
+/// `POST /api/v1/custody/events`: `{"event": {signed custody event},
+/// "actor_key": "name+keyid+base64", "justification": "..."}`. 201 with
+/// the leaf index; 400 naming the field when the signature does not
+/// verify or `previous` is not the chain head.
+pub(crate) async fn register<S: Store>(
+    State(state): State<AppState<S>>,
+    ApiAuth(auth): ApiAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    auth.check_csrf(&headers, None)?;
+    let request: RegisterRequest = serde_json::from_slice(&body).map_err(|e| {
+        problem(
+            "",
+            "request.json",
+            format!(
+                "the request is not a valid registration (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let why = justification(&headers, request.justification.as_deref())
+        .ok_or(Failure::JustificationRequired)?;
+    let signed: SignedCustodyEvent = serde_json::from_value(request.event).map_err(|e| {
+        problem(
+            "/event",
+            "custody.event",
+            format!("not a signed custody event: {e}"),
+        )
+    })?;
+    let sample = signed.event.sample.clone();
+    check_sample(&sample, "/event/event/sample")?;
+    require(
+        &state,
+        &auth,
+        Action::Create,
+        &sample,
+        "custody.register",
+        &why,
+    )
+    .await?;
+
+    let key = VerifierKey::parse(request.actor_key.trim())
+        .map_err(|e| problem("/actor_key", "custody.key", format!("not a vkey: {e}")))?;
+    if key.signature_type != SignatureType::Ed25519 {
+        return Err(problem(
+            "/actor_key",
+            "custody.key",
+            "the actor key must be an Ed25519 key",
+        )
+        .into());
+    }
+    if key.name != signed.event.actor {
+        return Err(problem(
+            "/event/event/actor",
+            "custody.actor",
+            format!(
+                "the event's actor {:?} is not the name of actor_key {:?}",
+                signed.event.actor, key.name
+            ),
+        )
+        .into());
+    }
+    if key.key_id_hex() != signed.key_id {
+        return Err(problem(
+            "/event/key_id",
+            "custody.key_id",
+            format!(
+                "key_id {:?} is not the ID of actor_key ({})",
+                signed.key_id,
+                key.key_id_hex()
+            ),
+        )
+        .into());
+    }
+    if signed.verify(&key).is_err() {
+        return Err(problem(
+            "/event/signature",
+            "custody.signature",
+            "the signature does not verify with actor_key over the event",
+        )
+        .into());
+    }
+
+    let entry = signed.to_entry();
+    let bytes = entry.encode();
+    let now = Utc::now();
+    let appended = {
+        let _guard = state.custody_lock.lock().await;
+        let all = custody_entries(&state).await?;
+        let head = custody::chain_head(&sample, &all);
+        if signed.event.previous != head {
+            let expected = head.map_or_else(|| "null (no event yet)".to_owned(), |h| h.to_hex());
+            return Err(problem(
+                "/event/event/previous",
+                "custody.previous",
+                format!("previous must be the leaf hash of the sample's last event: {expected}"),
+            )
+            .into());
+        }
+        state
+            .store
+            .ledger_append(vec![NewLedgerEntry {
+                kind: entry.tag().to_owned(),
+                body: bytes.clone(),
+                sample_id: Some(sample.clone()),
+                appended_at: now,
+            }])
+            .await?
+    };
+    let leaf_index = appended.first_index;
+    audit(
+        &state,
+        Some(&auth),
+        "custody.register",
+        "custody",
+        Some(sample.clone()),
+        CLASSIFICATION,
+        &why,
+        AuditOutcome::Success,
+        json!({
+            "leaf_index": leaf_index,
+            "action": signed.event.action.name(),
+            "actor": signed.event.actor,
+            "actor_key": request.actor_key.trim(),
+        }),
+    )
+    .await?;
+    let shown = Registered {
+        sample: sample.clone(),
+        leaf_index,
+        leaf_hash: merkle::leaf_hash(&bytes),
+        tree_size: appended.new_size,
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            format!("/api/v1/custody/samples/{sample}"),
+        )],
+        Json(shown),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReadQuery {
+    #[serde(default)]
+    justification: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChainEvent {
+    leaf_index: u64,
+    leaf_hash: Hash,
+    sample: String,
+    action: &'static str,
+    time: i64,
+    time_utc: String,
+    actor: String,
+    signed: SignedCustodyEvent,
+}
+
+#[derive(Debug, Serialize)]
+struct ChainView {
+    sample: String,
+    events: Vec<ChainEvent>,
+}
+
+/// Access check, justification and audit shared by the read endpoints.
+async fn readable_chain<S: Store>(
+    state: &AppState<S>,
+    auth: &Auth,
+    headers: &HeaderMap,
+    sample: &str,
+    field: Option<&str>,
+    what: &str,
+) -> Result<Vec<(u64, Vec<u8>)>, Failure> {
+    check_sample(sample, "sample")?;
+    let why = justification(headers, field);
+    let shown_why = why.clone().unwrap_or_default();
+    require(state, auth, Action::Read, sample, what, &shown_why).await?;
+    let why = match why {
+        Some(why) => why,
+        None if access::requires_audit(Action::Read, CLASSIFICATION) => {
+            return Err(Failure::JustificationRequired);
+        }
+        None => String::new(),
+    };
+    let chain = chain_of(state, sample).await?;
+    if chain.is_empty() {
+        return Err(Failure::NotFound);
+    }
+    audit(
+        state,
+        Some(auth),
+        what,
+        "custody",
+        Some(sample.to_owned()),
+        CLASSIFICATION,
+        &why,
+        AuditOutcome::Success,
+        json!({ "n_events": chain.len() }),
+    )
+    .await?;
+    Ok(chain)
+}
+
+/// `GET /api/v1/custody/samples/{sample}`: the chain of the sample and its
+/// aliquots, in log order.
+pub(crate) async fn chain<S: Store>(
+    State(state): State<AppState<S>>,
+    ApiAuth(auth): ApiAuth,
+    headers: HeaderMap,
+    Path(sample): Path<String>,
+    Query(query): Query<ReadQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let chain = readable_chain(
+        &state,
+        &auth,
+        &headers,
+        &sample,
+        query.justification.as_deref(),
+        "custody.read",
+    )
+    .await?;
+    let view = ChainView {
+        sample: sample.clone(),
+        events: chain_events(&chain),
+    };
+    Ok(Json(serde_json::to_value(view).unwrap_or(Value::Null)))
+}
+
+fn chain_events(chain: &[(u64, Vec<u8>)]) -> Vec<ChainEvent> {
+    chain
+        .iter()
+        .filter_map(|(leaf_index, bytes)| match Entry::decode(bytes) {
+            Ok(Entry::CustodyV1(signed)) => Some(ChainEvent {
+                leaf_index: *leaf_index,
+                leaf_hash: merkle::leaf_hash(bytes),
+                sample: signed.event.sample.clone(),
+                action: signed.event.action.name(),
+                time: signed.event.time,
+                time_utc: custody::format_utc(signed.event.time),
+                actor: signed.event.actor.clone(),
+                signed,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `GET /api/v1/custody/samples/{sample}/bundle`: a custody bundle with a
+/// checkpoint over the current tree size signed by the portal's log key.
+/// Actor keys are not in the bundle (the portal keeps no key registry
+/// yet): the verifier supplies them as trusted keys.
+pub(crate) async fn bundle<S: Store>(
+    State(state): State<AppState<S>>,
+    ApiAuth(auth): ApiAuth,
+    headers: HeaderMap,
+    Path(sample): Path<String>,
+    Query(query): Query<ReadQuery>,
+) -> Result<Response, ApiError> {
+    let chain = readable_chain(
+        &state,
+        &auth,
+        &headers,
+        &sample,
+        query.justification.as_deref(),
+        "custody.bundle",
+    )
+    .await?;
+    let size = state.store.ledger_size().await?;
+    let root = state.store.ledger_root(size).await?;
+    let origin = state.config.log_origin.as_str();
+    let signed = SignedCheckpoint::sign(Checkpoint::new(origin, size, root), &state.config.log_key)
+        .map_err(|e| Failure::Internal(format!("signing checkpoint: {e}")))?;
+    let note = signed.to_text();
+    let latest = state.store.latest_checkpoint().await?;
+    if latest.is_none_or(|c| c.size != size) {
+        state
+            .store
+            .put_checkpoint(NewCheckpoint {
+                size,
+                root,
+                note: note.clone(),
+                created_at: Utc::now(),
+            })
+            .await?;
+    }
+    let mut events = Vec::with_capacity(chain.len());
+    for (leaf_index, bytes) in &chain {
+        let inclusion_proof = state
+            .store
+            .ledger_inclusion_proof(*leaf_index, size)
+            .await?;
+        let entry = String::from_utf8(bytes.clone())
+            .map_err(|_| Failure::Internal(format!("ledger entry {leaf_index} is not UTF-8")))?;
+        events.push(LoggedEntry {
+            leaf_index: *leaf_index,
+            entry,
+            tree_size: size,
+            inclusion_proof,
+        });
+    }
+    let bundle = Bundle::assemble(
+        &sample,
+        origin,
+        events,
+        vec![BundleCheckpoint {
+            source: "portal".to_owned(),
+            note,
+        }],
+        vec![],
+        vec![BundleKey {
+            role: KeyRole::Log,
+            vkey: state.config.log_key.verifier().to_string(),
+            description: "the portal's ledger checkpoint key".to_owned(),
+        }],
+    );
+    let filename = format!(
+        "attachment; filename=\"custody-{}.json\"",
+        sample
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            })
+            .collect::<String>()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, filename),
+        ],
+        bundle.to_json(),
+    )
+        .into_response())
+}
