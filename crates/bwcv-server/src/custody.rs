@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{ApiAuth, Auth};
-use crate::error::{ApiError, Failure, FieldProblem};
-use crate::pages::{audit, justification};
+use crate::auth::{ApiAuth, Auth, WebAuth};
+use crate::error::{ApiError, Failure, FieldProblem, WebError};
+use crate::pages::{Nav, audit, justification, render};
 
 /// Custody records are Protected (Secretariat roles, inspectors,
 /// laboratories; see `bwcv_core::access`).
@@ -507,4 +507,144 @@ pub(crate) async fn bundle<S: Store>(
         bundle.to_json(),
     )
         .into_response())
+}
+
+// ------------------------------------------------------------- the page
+
+#[derive(askama::Template)]
+#[template(path = "justify.html")]
+struct JustifyPage {
+    nav: Nav,
+    action: String,
+}
+
+#[derive(Debug, Clone)]
+struct EventRow {
+    leaf_index: u64,
+    time_utc: String,
+    sample: String,
+    action: &'static str,
+    actor: String,
+    details: String,
+    seals: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "custody.html")]
+struct CustodyPage {
+    nav: Nav,
+    sample: String,
+    events: Vec<EventRow>,
+    justification: String,
+}
+
+/// Holder and details, and the seals, of one event as a person reads them.
+fn describe(action: &custody::Action) -> (String, Vec<String>) {
+    use custody::Action as A;
+    match action {
+        A::Collected {
+            location,
+            method,
+            container,
+            seals,
+            photo_digests,
+        } => (
+            format!(
+                "at {location} by {method}, container {container}, {} photo(s)",
+                photo_digests.len()
+            ),
+            seals.clone(),
+        ),
+        A::Sealed { seals } => ("new seals applied".to_owned(), seals.clone()),
+        A::Split { children } => (
+            children
+                .iter()
+                .map(|c| format!("{} held by {} in {}", c.sample, c.holder, c.container))
+                .collect::<Vec<_>>()
+                .join("; "),
+            children.iter().flat_map(|c| c.seals.clone()).collect(),
+        ),
+        A::Transferred {
+            to,
+            carrier,
+            seals_checked,
+        } => (format!("to {to} via {carrier}"), seals_checked.clone()),
+        A::Received {
+            from,
+            seals_intact,
+            seals_observed,
+            note,
+        } => (
+            format!(
+                "from {from}; seals {}{}{note}",
+                if *seals_intact { "intact" } else { "BROKEN" },
+                if note.is_empty() { "" } else { "; " }
+            ),
+            seals_observed.clone(),
+        ),
+        A::Analysed {
+            laboratory,
+            method,
+            report_digest,
+        } => (
+            format!(
+                "at {laboratory} by {method}{}",
+                report_digest.map_or_else(String::new, |d| format!(", report {}", d.to_hex()))
+            ),
+            vec![],
+        ),
+        A::Stored { location } => (format!("at {location}"), vec![]),
+        A::Consumed { note } => (note.clone(), vec![]),
+        A::Destroyed { method, note } => (format!("by {method}; {note}"), vec![]),
+    }
+}
+
+/// `GET /custody/{sample}`: the chain as a table, with the bundle download.
+pub(crate) async fn page<S: Store>(
+    State(state): State<AppState<S>>,
+    WebAuth(auth): WebAuth,
+    headers: HeaderMap,
+    Path(sample): Path<String>,
+    Query(query): Query<ReadQuery>,
+) -> Result<Response, WebError> {
+    let chain = match readable_chain(
+        &state,
+        &auth,
+        &headers,
+        &sample,
+        query.justification.as_deref(),
+        "custody.read",
+    )
+    .await
+    {
+        Ok(chain) => chain,
+        Err(Failure::JustificationRequired) => {
+            return render(&JustifyPage {
+                nav: Nav::of(&auth),
+                action: format!("/custody/{sample}"),
+            });
+        }
+        Err(failure) => return Err(WebError(failure)),
+    };
+    let events = chain_events(&chain)
+        .into_iter()
+        .map(|e| {
+            let (details, seals) = describe(&e.signed.event.action);
+            EventRow {
+                leaf_index: e.leaf_index,
+                time_utc: e.time_utc,
+                sample: e.sample,
+                action: e.action,
+                actor: e.actor,
+                details,
+                seals: seals.join(", "),
+            }
+        })
+        .collect();
+    render(&CustodyPage {
+        nav: Nav::of(&auth),
+        sample,
+        events,
+        justification: justification(&headers, query.justification.as_deref()).unwrap_or_default(),
+    })
 }

@@ -234,6 +234,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         )
         .route("/history/{state_party}", get(workflow::history::<S>))
         .route("/dashboard", get(workflow::dashboard::<S>))
+        .route("/custody/{sample}", get(custody::page::<S>))
         .route("/admin/audit", get(pages::audit_log::<S>))
         .route(
             "/admin/grants",

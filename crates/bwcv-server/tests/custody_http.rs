@@ -274,3 +274,63 @@ async fn register_list_bundle_verify_and_tamper() {
     dropped.events.remove(1);
     assert!(dropped.verify(&trust).unwrap().n_breaks() > 0);
 }
+
+#[tokio::test]
+async fn custody_page_asks_for_justification_then_shows_the_chain() {
+    let h = Harness::new().await;
+    let inspector_client = h.login("inspector").await;
+    let inspector_token = h.api_token(&inspector_client).await;
+    let inspector = key(INSPECTOR);
+    let (status, first) = post(
+        &h,
+        &inspector_token,
+        registration(signed(&inspector, T0, None, collected()), &inspector),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let h1 = hash(&first["leaf_hash"]);
+    let (status, _) = post(
+        &h,
+        &inspector_token,
+        registration(
+            signed(&inspector, T0 + 60, Some(h1), transferred()),
+            &inspector,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let path = format!("/custody/{SAMPLE}");
+    let (status, html) = h.get_html(&path, &inspector_client).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Justification required"), "{html}");
+
+    let (status, html) = h
+        .get_html(
+            &format!("{path}?justification=handover+check"),
+            &inspector_client,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    for expected in [
+        "collected",
+        "transferred",
+        "SEAL-1",
+        "to lab-1.bwcv.example via courier",
+        "2026-12-04T08:00:00Z",
+        "Download the custody bundle",
+        "value=\"handover check\"",
+    ] {
+        assert!(html.contains(expected), "{expected}: {html}");
+    }
+
+    let council = h.login("council").await;
+    let (status, _) = h
+        .get_html(&format!("{path}?justification=curious"), &council)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = h
+        .get_html("/custody/S-unknown?justification=check", &inspector_client)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
