@@ -22,7 +22,7 @@ use bwcv_ledger::checkpoint::{Checkpoint, SignedCheckpoint};
 use bwcv_ledger::custody::{self, LoggedEntry, SignedCustodyEvent};
 use bwcv_ledger::entry::Entry;
 use bwcv_ledger::merkle::{self, Hash};
-use bwcv_ledger::note::{SignatureType, VerifierKey};
+use bwcv_ledger::note::{SignatureType, SignerKey, VerifierKey};
 use bwcv_store::{AuditOutcome, NewCheckpoint, NewLedgerEntry, Store};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -125,9 +125,12 @@ fn check_sample(sample: &str, path: &str) -> Result<(), Failure> {
 /// A full scan: aliquots' chains start at their parent's split, which is
 /// stored under the parent's sample id.
 async fn custody_entries<S: Store>(state: &AppState<S>) -> Result<Vec<(u64, Vec<u8>)>, Failure> {
-    let size = state.store.ledger_size().await?;
-    Ok(state
-        .store
+    custody_entries_of(&state.store).await
+}
+
+async fn custody_entries_of<S: Store>(store: &S) -> Result<Vec<(u64, Vec<u8>)>, Failure> {
+    let size = store.ledger_size().await?;
+    Ok(store
         .ledger_entries(0, size)
         .await?
         .into_iter()
@@ -440,54 +443,14 @@ pub(crate) async fn bundle<S: Store>(
         "custody.bundle",
     )
     .await?;
-    let size = state.store.ledger_size().await?;
-    let root = state.store.ledger_root(size).await?;
-    let origin = state.config.log_origin.as_str();
-    let signed = SignedCheckpoint::sign(Checkpoint::new(origin, size, root), &state.config.log_key)
-        .map_err(|e| Failure::Internal(format!("signing checkpoint: {e}")))?;
-    let note = signed.to_text();
-    let latest = state.store.latest_checkpoint().await?;
-    if latest.is_none_or(|c| c.size != size) {
-        state
-            .store
-            .put_checkpoint(NewCheckpoint {
-                size,
-                root,
-                note: note.clone(),
-                created_at: Utc::now(),
-            })
-            .await?;
-    }
-    let mut events = Vec::with_capacity(chain.len());
-    for (leaf_index, bytes) in &chain {
-        let inclusion_proof = state
-            .store
-            .ledger_inclusion_proof(*leaf_index, size)
-            .await?;
-        let entry = String::from_utf8(bytes.clone())
-            .map_err(|_| Failure::Internal(format!("ledger entry {leaf_index} is not UTF-8")))?;
-        events.push(LoggedEntry {
-            leaf_index: *leaf_index,
-            entry,
-            tree_size: size,
-            inclusion_proof,
-        });
-    }
-    let bundle = Bundle::assemble(
+    let bundle = assemble_bundle(
+        &state.store,
         &sample,
-        origin,
-        events,
-        vec![BundleCheckpoint {
-            source: "portal".to_owned(),
-            note,
-        }],
-        vec![],
-        vec![BundleKey {
-            role: KeyRole::Log,
-            vkey: state.config.log_key.verifier().to_string(),
-            description: "the portal's ledger checkpoint key".to_owned(),
-        }],
-    );
+        chain,
+        &state.config.log_origin,
+        &state.config.log_key,
+    )
+    .await?;
     let filename = format!(
         "attachment; filename=\"custody-{}.json\"",
         sample
@@ -507,6 +470,83 @@ pub(crate) async fn bundle<S: Store>(
         bundle.to_json(),
     )
         .into_response())
+}
+
+/// The custody bundle of `sample` (and its aliquots) from `store`, or
+/// `None` when the sample has no event: a checkpoint over the current
+/// tree size signed with `log_key` (stored unless one for that size is
+/// already the latest), each event with its inclusion proof in that tree,
+/// and the log key. The portal's download and `bwcv custody export` both
+/// use this. Actor keys are not included (no key registry yet).
+pub async fn export_bundle<S: Store>(
+    store: &S,
+    sample: &str,
+    origin: &str,
+    log_key: &SignerKey,
+) -> Result<Option<Bundle>, Failure> {
+    let all = custody_entries_of(store).await?;
+    let chain = custody::select_chain(
+        sample,
+        all.iter().map(|(index, bytes)| (*index, bytes.as_slice())),
+    );
+    if chain.is_empty() {
+        return Ok(None);
+    }
+    assemble_bundle(store, sample, chain, origin, log_key)
+        .await
+        .map(Some)
+}
+
+async fn assemble_bundle<S: Store>(
+    store: &S,
+    sample: &str,
+    chain: Vec<(u64, Vec<u8>)>,
+    origin: &str,
+    log_key: &SignerKey,
+) -> Result<Bundle, Failure> {
+    let size = store.ledger_size().await?;
+    let root = store.ledger_root(size).await?;
+    let signed = SignedCheckpoint::sign(Checkpoint::new(origin, size, root), log_key)
+        .map_err(|e| Failure::Internal(format!("signing checkpoint: {e}")))?;
+    let note = signed.to_text();
+    let latest = store.latest_checkpoint().await?;
+    if latest.is_none_or(|c| c.size != size) {
+        store
+            .put_checkpoint(NewCheckpoint {
+                size,
+                root,
+                note: note.clone(),
+                created_at: Utc::now(),
+            })
+            .await?;
+    }
+    let mut events = Vec::with_capacity(chain.len());
+    for (leaf_index, bytes) in chain {
+        let inclusion_proof = store.ledger_inclusion_proof(leaf_index, size).await?;
+        let entry = String::from_utf8(bytes)
+            .map_err(|_| Failure::Internal(format!("ledger entry {leaf_index} is not UTF-8")))?;
+        events.push(LoggedEntry {
+            leaf_index,
+            entry,
+            tree_size: size,
+            inclusion_proof,
+        });
+    }
+    Ok(Bundle::assemble(
+        sample,
+        origin,
+        events,
+        vec![BundleCheckpoint {
+            source: "portal".to_owned(),
+            note,
+        }],
+        vec![],
+        vec![BundleKey {
+            role: KeyRole::Log,
+            vkey: log_key.verifier().to_string(),
+            description: "the portal's ledger checkpoint key".to_owned(),
+        }],
+    ))
 }
 
 // ------------------------------------------------------------- the page

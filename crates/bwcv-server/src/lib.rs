@@ -33,6 +33,7 @@ mod pages;
 mod workflow;
 
 pub use auth::{hash_password, hash_password_blocking};
+pub use custody::export_bundle;
 
 /// Settings of one portal instance.
 #[derive(Debug, Clone)]

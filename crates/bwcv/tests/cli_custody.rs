@@ -278,3 +278,165 @@ fn cosign_keeps_state_and_refuses_rollback() {
             .contains("ledger.bwcv.example/demo")
     );
 }
+
+/// A portal database with a collected → transferred → received chain of
+/// sample S-DB-1 (and an unrelated entry); returns the URL, the log key
+/// file and the actors' vkeys.
+fn custody_database(dir: &tempfile::TempDir) -> (String, std::path::PathBuf, Vec<String>) {
+    use bwcv_ledger::custody::{Action, CustodyEvent, SignedCustodyEvent};
+    use bwcv_ledger::merkle::{Hash, leaf_hash};
+    use bwcv_ledger::note::{SignatureType, SignerKey};
+    use bwcv_store::{NewLedgerEntry, Store};
+
+    let path = dir.path().join("portal.db");
+    let inspector =
+        SignerKey::derive_for_demo("inspector-1.bwcv.example", SignatureType::Ed25519, "cli")
+            .unwrap();
+    let lab =
+        SignerKey::derive_for_demo("lab-1.bwcv.example", SignatureType::Ed25519, "cli").unwrap();
+    let log =
+        SignerKey::derive_for_demo("bwcv.portal/ledger", SignatureType::Ed25519, "cli").unwrap();
+    let key_file = dir.path().join("log.key");
+    std::fs::write(&key_file, log.to_secret_text()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = bwcv_store_sqlite::SqliteStore::open_path(&path)
+            .await
+            .unwrap();
+        let mut previous: Option<Hash> = None;
+        let steps = [
+            (
+                &inspector,
+                Action::Collected {
+                    location: "site".into(),
+                    method: "swab".into(),
+                    container: "C-1".into(),
+                    seals: vec!["SEAL-9".into()],
+                    photo_digests: vec![],
+                },
+            ),
+            (
+                &inspector,
+                Action::Transferred {
+                    to: "lab-1.bwcv.example".into(),
+                    carrier: "courier".into(),
+                    seals_checked: vec!["SEAL-9".into()],
+                },
+            ),
+            (
+                &lab,
+                Action::Received {
+                    from: "inspector-1.bwcv.example".into(),
+                    seals_intact: true,
+                    seals_observed: vec!["SEAL-9".into()],
+                    note: String::new(),
+                },
+            ),
+        ];
+        for (n, (key, action)) in steps.into_iter().enumerate() {
+            let event = CustodyEvent {
+                sample: "S-DB-1".into(),
+                time: 1_796_371_200 + 3_600 * n as i64,
+                actor: key.name().to_owned(),
+                previous,
+                action,
+            };
+            let entry = SignedCustodyEvent::sign(event, key).unwrap().to_entry();
+            let body = entry.encode();
+            previous = Some(leaf_hash(&body));
+            store
+                .ledger_append(vec![NewLedgerEntry {
+                    kind: entry.tag().to_owned(),
+                    body,
+                    sample_id: Some("S-DB-1".into()),
+                    appended_at: chrono::Utc::now(),
+                }])
+                .await
+                .unwrap();
+        }
+    });
+    (
+        format!("sqlite://{}", path.display()),
+        key_file,
+        vec![inspector.verifier().to_string(), lab.verifier().to_string()],
+    )
+}
+
+#[test]
+fn export_from_database_then_verify_offline_and_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (database, key_file, actor_keys) = custody_database(&dir);
+    let out = dir.path().join("bundle.json");
+    bwcv()
+        .args([
+            "custody",
+            "export",
+            "S-DB-1",
+            "--database",
+            &database,
+            "--log-key",
+        ])
+        .arg(&key_file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("3 events"));
+    // Offline: the bundle's log key plus the actors' keys.
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let log_vkey = bundle["keys"][0]["vkey"].as_str().unwrap().to_owned();
+    let mut keys = actor_keys.clone();
+    keys.push(log_vkey);
+    bwcv()
+        .args(["custody", "verify", "--bundle"])
+        .arg(&out)
+        .args(trusted_args(&keys))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("0 breaks"));
+    // Directly against the database.
+    bwcv()
+        .args([
+            "custody",
+            "verify",
+            "S-DB-1",
+            "--database",
+            &database,
+            "--log-key",
+        ])
+        .arg(&key_file)
+        .args(trusted_args(&actor_keys))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("3 events").and(predicate::str::contains("0 breaks")));
+    // Tampered bundle: a changed carrier breaks.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(&tampered, text.replace("courier", "courieR")).unwrap();
+    bwcv()
+        .args(["custody", "verify", "--bundle"])
+        .arg(&tampered)
+        .args(trusted_args(&keys))
+        .assert()
+        .code(1);
+    // Unknown sample: error.
+    bwcv()
+        .args([
+            "custody",
+            "export",
+            "S-NONE",
+            "--database",
+            &database,
+            "--log-key",
+        ])
+        .arg(&key_file)
+        .arg("--out")
+        .arg(dir.path().join("none.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no custody event"));
+}

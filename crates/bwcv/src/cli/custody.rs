@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bwcv_ledger::bundle::{self, Bundle, Trust};
 use bwcv_ledger::custody::{CustodyReport, Severity};
-use bwcv_ledger::note::VerifierKey;
+use bwcv_ledger::note::{SignerKey, VerifierKey};
 
 use crate::output::{self, EXIT_FOUND, EXIT_OK, Format};
 
@@ -52,10 +52,24 @@ enum CustodyCommand {
     ///   bwcv custody demo-bundle --out demo.json > trusted.txt
     ///   bwcv custody verify --bundle demo.json --trusted-keys-file trusted.txt
     ///   bwcv custody verify --bundle demo.json --format json
+    ///
+    /// Or, against the portal's database directly: `bwcv custody verify
+    /// SAMPLE --database URL --log-key FILE` assembles the bundle as
+    /// `export` does (without writing it) and verifies it.
     Verify {
+        /// The sample to assemble from --database (instead of --bundle).
+        #[arg(value_name = "SAMPLE", conflicts_with = "bundle", requires_all = ["database", "log_key"])]
+        sample: Option<String>,
         /// The custody bundle (JSON).
+        #[arg(long, value_name = "FILE", required_unless_present = "sample")]
+        bundle: Option<PathBuf>,
+        /// With SAMPLE: the database, `sqlite://FILE` or `postgres://...`.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// With SAMPLE: the log's signing key (PRIVATE+KEY text, its name is
+        /// the log origin); its public key is trusted.
         #[arg(long, value_name = "FILE")]
-        bundle: PathBuf,
+        log_key: Option<PathBuf>,
         /// A trusted key in vkey form (repeatable).
         #[arg(long = "trusted-key", value_name = "VKEY")]
         trusted_keys: Vec<String>,
@@ -70,6 +84,31 @@ enum CustodyCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Tsv)]
         format: Format,
+    },
+    /// Export the custody bundle of a sample (and its aliquots) from the
+    /// portal's database: every custody event with its inclusion proof, a
+    /// checkpoint over the current ledger size signed with --log-key (and
+    /// stored in the database), and the log's public key. Actor keys are
+    /// not in the bundle: the verifier supplies them with --trusted-key.
+    ///
+    /// Exit codes: 0 written; 2 the sample has no custody event, or the
+    /// database, key or output file cannot be used.
+    ///
+    /// Example:
+    ///   bwcv custody export S-2026-0001 --database sqlite://bwcv.db --log-key log.key --out S-2026-0001.json
+    Export {
+        /// The sample identifier.
+        #[arg(value_name = "SAMPLE")]
+        sample: String,
+        /// Database: `sqlite://FILE` or `postgres://...`.
+        #[arg(long, value_name = "URL")]
+        database: String,
+        /// The log's signing key (PRIVATE+KEY text; its name is the log origin).
+        #[arg(long, value_name = "FILE")]
+        log_key: PathBuf,
+        /// Where to write the bundle.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// List the events of a custody bundle as recorded (no trust decision:
     /// use `verify` to check them): one row per event with its position,
@@ -114,7 +153,10 @@ enum CustodyCommand {
 pub fn run(args: Args, _global: &super::Global) -> anyhow::Result<ExitCode> {
     match args.command {
         CustodyCommand::Verify {
+            sample,
             bundle,
+            database,
+            log_key,
             mut trusted_keys,
             trusted_keys_files,
             required_cosigners,
@@ -130,7 +172,37 @@ pub fn run(args: Args, _global: &super::Global) -> anyhow::Result<ExitCode> {
                         .map(str::to_owned),
                 );
             }
-            verify(&bundle, &trusted_keys, required_cosigners, format)
+            match (sample, bundle, database, log_key) {
+                (_, Some(bundle), _, _) => {
+                    verify(&bundle, &trusted_keys, required_cosigners, format)
+                }
+                (Some(sample), None, Some(database), Some(log_key)) => {
+                    let key = read_log_key(&log_key)?;
+                    let bundle = export_from(&database, &sample, &key)?;
+                    trusted_keys.push(key.verifier().to_string());
+                    let source = PathBuf::from(format!("{database} sample {sample}"));
+                    verify_bundle(&bundle, &source, &trusted_keys, required_cosigners, format)
+                }
+                _ => anyhow::bail!("give --bundle FILE, or SAMPLE with --database and --log-key"),
+            }
+        }
+        CustodyCommand::Export {
+            sample,
+            database,
+            log_key,
+            out,
+        } => {
+            let key = read_log_key(&log_key)?;
+            let bundle = export_from(&database, &sample, &key)?;
+            std::fs::write(&out, bundle.to_json())
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "{}: sample {sample}, {} events, checkpoint signed by {}",
+                out.display(),
+                bundle.events.len(),
+                key.name()
+            );
+            Ok(ExitCode::from(EXIT_OK))
         }
         CustodyCommand::Show { bundle, format } => show(&bundle, format),
         CustodyCommand::DemoBundle { out, seed } => demo_bundle(&out, &seed),
@@ -143,11 +215,21 @@ fn verify(
     required_cosigners: Vec<String>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
+    let bundle = read_bundle(path)?;
+    verify_bundle(&bundle, path, trusted, required_cosigners, format)
+}
+
+fn verify_bundle(
+    bundle: &Bundle,
+    path: &std::path::Path,
+    trusted: &[String],
+    required_cosigners: Vec<String>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
     let trusted_keys = trusted
         .iter()
         .map(|text| VerifierKey::parse(text).with_context(|| format!("trusted key {text:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let bundle = read_bundle(path)?;
     let trust = Trust {
         trusted_keys,
         required_cosigners,
@@ -172,6 +254,31 @@ fn verify(
     } else {
         EXIT_FOUND
     }))
+}
+
+fn read_log_key(path: &std::path::Path) -> anyhow::Result<SignerKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading log key {}", path.display()))?;
+    SignerKey::parse(text.trim()).with_context(|| format!("reading log key {}", path.display()))
+}
+
+/// The sample's bundle assembled from the store (`bwcv_server::export_bundle`).
+fn export_from(database: &str, sample: &str, key: &SignerKey) -> anyhow::Result<Bundle> {
+    let runtime = super::serve::runtime()?;
+    let bundle = runtime.block_on(async {
+        super::serve::with_store!(database, |store| export_async(store, sample, key))
+    })?;
+    bundle.with_context(|| format!("sample {sample:?} has no custody event in {database}"))
+}
+
+async fn export_async<S: bwcv_store::Store>(
+    store: S,
+    sample: &str,
+    key: &SignerKey,
+) -> anyhow::Result<Option<Bundle>> {
+    bwcv_server::export_bundle(&store, sample, key.name(), key)
+        .await
+        .map_err(|failure| anyhow::anyhow!("exporting the custody bundle: {}", failure.message()))
 }
 
 fn read_bundle(path: &std::path::Path) -> anyhow::Result<Bundle> {
