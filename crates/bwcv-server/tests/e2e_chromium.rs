@@ -248,7 +248,13 @@ impl Browser {
         );
     }
 
+    /// Finds an element, waiting (up to 20 s) for it to appear: after a
+    /// click that submits a form, the next page may not be loaded yet.
     fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.count(css) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let value = self.call(
             "POST",
             "/element",
