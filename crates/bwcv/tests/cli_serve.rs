@@ -481,3 +481,19 @@ fn every_acknowledged_submission_survives_sigkill() {
         }
     }
 }
+
+#[test]
+fn serve_refuses_an_unreadable_log_key_before_listening() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such.key");
+    let output = bwcv()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        .arg(format!("sqlite://{}", dir.path().join("p.db").display()))
+        .arg("--log-key")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no-such.key"), "stderr: {stderr}");
+}

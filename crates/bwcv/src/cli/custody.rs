@@ -256,7 +256,7 @@ fn verify_bundle(
     }))
 }
 
-fn read_log_key(path: &std::path::Path) -> anyhow::Result<SignerKey> {
+pub(crate) fn read_log_key(path: &std::path::Path) -> anyhow::Result<SignerKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading log key {}", path.display()))?;
     SignerKey::parse(text.trim()).with_context(|| format!("reading log key {}", path.display()))

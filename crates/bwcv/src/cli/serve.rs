@@ -28,11 +28,28 @@ pub struct Args {
     /// Mark session cookies `Secure` (set when a TLS proxy fronts the portal).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// The evidence ledger's signing key (a secret key file from
+    /// `bwcv ledger keygen --name ORIGIN --out FILE`; its name is the log
+    /// origin). Without it a fresh key is drawn at every start, and
+    /// checkpoints signed before a restart no longer verify against the
+    /// running portal's key: use it in every real deployment.
+    #[arg(long, value_name = "FILE")]
+    pub log_key: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args, global: &super::Global) -> anyhow::Result<ExitCode> {
     let mut config = portal_config(global)?;
     config.secure_cookies = args.secure_cookies;
+    match &args.log_key {
+        Some(path) => {
+            let key = super::custody::read_log_key(path)?;
+            config.log_origin = key.name().to_owned();
+            config.log_key = std::sync::Arc::new(key);
+        }
+        None => eprintln!(
+            "bwcv portal: no --log-key given: ledger checkpoints are signed with a key drawn for this run only"
+        ),
+    }
     let runtime = runtime()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
