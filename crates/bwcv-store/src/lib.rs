@@ -22,8 +22,8 @@
 //! - text never contains NUL characters (refused as [`StoreError::Invalid`]
 //!   by [`check_text`], the same on every backend).
 //!
-//! The store filters by the criteria it is given; deciding who may see
-//! what is the server's job.
+//! The store filters by the criteria it is given; who may see what is
+//! decided by `bwcv_core::access::decide`, which the server applies.
 
 use std::future::Future;
 
