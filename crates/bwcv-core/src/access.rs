@@ -33,6 +33,31 @@
 //! | Need-to-know grants | Administrator | Administrator (grant, revoke) |
 //! | Accounts | Administrator | Administrator |
 //!
+//! ## Cases (clarification, visits, investigations)
+//!
+//! A case record's `owner` is the *inspected* State Party (whose
+//! declaration is questioned, whose facility is visited or investigated);
+//! its [`CaseScope`] names the *requesting* State Party (that raised or
+//! requested it), whether it involves field work and whether it goes to
+//! the Executive Council. A case is a *draft* while an investigation
+//! request has not been filed. "Change" means appending an event to the
+//! case; which step a person may take is then decided by the case's state
+//! machine (`bwcv_cases::case`), which offers each role only its own steps.
+//!
+//! | role | read / list | create | change |
+//! |---|---|---|---|
+//! | National authority | the inspected State Party: its case at every classification (its own information); the requesting State Party: ≤ P; any other State Party: nothing | as the requesting State Party, ≤ P | as for read |
+//! | Secretariat analyst | every case, ≤ P (the Secretariat runs the cases) | ≤ P | ≤ P |
+//! | Inspector | cases with field work (visit and investigation kinds, and a clarification once a visit is proposed), ≤ P; when the case names its team's accounts, only an inspector named there | never | as for read (visit and report steps) |
+//! | Designated laboratory | nothing (a laboratory sees samples, not cases) | never | never |
+//! | Executive Council member | cases that need or had a Council decision (investigations), ≤ P | never | as for read (casting a vote) |
+//! | Administrator | nothing (runs the system, not the cases) | never | never |
+//!
+//! An investigation request not yet filed (a draft) is seen and changed by
+//! the requesting State Party's national authority alone, at every
+//! classification. Highly Protected case material is otherwise readable
+//! only through a named need-to-know grant, as below.
+//!
 //! ## Need-to-know grants and Highly Protected
 //!
 //! Highly Protected material of another State Party is never readable by
@@ -173,8 +198,26 @@ impl Action {
     }
 }
 
+/// What the access rules need to know about a case besides its owner
+/// (the inspected State Party): never its content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CaseScope {
+    /// The State Party that raised or requested the case, if any (a
+    /// clarification raised by the Secretariat has none).
+    pub requesting: Option<StatePartyCode>,
+    /// Inspectors work on it: a visit or investigation, or a clarification
+    /// once a clarification visit is proposed.
+    pub field_work: bool,
+    /// It needs or had an Executive Council decision.
+    pub council: bool,
+    /// The accounts of the inspectors assigned to it, when the case names
+    /// them; `None` while no team data links the case to accounts (then
+    /// every inspector sees the cases with field work).
+    pub team: Option<Vec<String>>,
+}
+
 /// What kind of record is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// A CBM submission of one State Party for one year.
@@ -188,6 +231,9 @@ pub enum RecordKind {
     Custody,
     /// A user account or API token.
     Account,
+    /// A case (clarification, visit, investigation); `owner` is the
+    /// inspected State Party.
+    Case(CaseScope),
 }
 
 /// Where a record is in its life.
@@ -305,7 +351,7 @@ fn decide_by_role(principal: &Principal, action: Action, record: &RecordMeta) ->
     use Classification as C;
     use Decision::{Allow, Deny};
     let class = record.classification;
-    match record.kind {
+    match &record.kind {
         RecordKind::AuditLog => match (principal.role, action) {
             (Role::Administrator, Action::Read | Action::List) if class <= C::Protected => Allow,
             (Role::Administrator, Action::Read | Action::List) => Deny(DenyReason::NeedToKnow),
@@ -317,6 +363,74 @@ fn decide_by_role(principal: &Principal, action: Action, record: &RecordMeta) ->
         },
         RecordKind::Declaration => decide_declaration(principal, action, record),
         RecordKind::Custody => decide_custody(principal, action, record),
+        RecordKind::Case(scope) => decide_case(principal, action, record, scope),
+    }
+}
+
+/// Cases: the table "Cases" in this module's documentation.
+fn decide_case(
+    principal: &Principal,
+    action: Action,
+    record: &RecordMeta,
+    scope: &CaseScope,
+) -> Decision {
+    use Classification as C;
+    use Decision::{Allow, Deny};
+    let class = record.classification;
+    let up_to_protected = || {
+        if class <= C::Protected {
+            Allow
+        } else {
+            Deny(DenyReason::NeedToKnow)
+        }
+    };
+    if principal.role == Role::NationalAuthority {
+        let Some(own_party) = principal.state_party.as_ref() else {
+            return Deny(DenyReason::NoStateParty);
+        };
+        let requesting = scope.requesting.as_ref() == Some(own_party);
+        let inspected = record.owner.as_ref() == Some(own_party);
+        if record.stage == Stage::Draft {
+            return if requesting {
+                Allow
+            } else {
+                Deny(DenyReason::ForeignDraft)
+            };
+        }
+        return match action {
+            Action::Create if requesting => up_to_protected(),
+            Action::Create => Deny(DenyReason::ForeignWrite),
+            _ if inspected => Allow,
+            _ if requesting => up_to_protected(),
+            _ => Deny(DenyReason::RoleFunction),
+        };
+    }
+    if record.stage == Stage::Draft {
+        return Deny(DenyReason::ForeignDraft);
+    }
+    match principal.role {
+        Role::NationalAuthority => unreachable_role(),
+        Role::SecretariatAnalyst => up_to_protected(),
+        Role::Inspector => {
+            let assigned = scope.field_work
+                && scope
+                    .team
+                    .as_ref()
+                    .is_none_or(|team| team.contains(&principal.username));
+            if action == Action::Create || !assigned {
+                Deny(DenyReason::RoleFunction)
+            } else {
+                up_to_protected()
+            }
+        }
+        Role::CouncilMember => {
+            if action == Action::Create || !scope.council {
+                Deny(DenyReason::RoleFunction)
+            } else {
+                up_to_protected()
+            }
+        }
+        Role::Laboratory | Role::Administrator => Deny(DenyReason::RoleFunction),
     }
 }
 
@@ -727,6 +841,262 @@ mod tests {
         }
     }
 
+    fn case_record(
+        inspected: Option<&str>,
+        requesting: Option<&str>,
+        field_work: bool,
+        council: bool,
+        stage: Stage,
+        classification: Classification,
+    ) -> RecordMeta {
+        RecordMeta {
+            id: "CL-2027-0001".into(),
+            kind: RecordKind::Case(CaseScope {
+                requesting: requesting.map(party),
+                field_work,
+                council,
+                team: None,
+            }),
+            owner: inspected.map(party),
+            classification,
+            visibility: Visibility::StatesPartiesOnly,
+            stage,
+        }
+    }
+
+    /// A clarification ARC raised about BOR's declaration (the national
+    /// authority in these tables is ARC's): `role class read list create change`.
+    const CASE_CLARIFICATION_REQUESTING: &str = "
+        NA U  A A A A
+        NA R  A A A A
+        NA P  A A A A
+        NA HP D D D D
+        SA U  A A A A
+        SA R  A A A A
+        SA P  A A A A
+        SA HP D D D D
+        IN U  D D D D
+        IN R  D D D D
+        IN P  D D D D
+        IN HP D D D D
+        LB U  D D D D
+        LB R  D D D D
+        LB P  D D D D
+        LB HP D D D D
+        CM U  D D D D
+        CM R  D D D D
+        CM P  D D D D
+        CM HP D D D D
+        AD U  D D D D
+        AD R  D D D D
+        AD P  D D D D
+        AD HP D D D D
+    ";
+
+    /// A clarification BOR raised about ARC's declaration, now with a
+    /// clarification visit proposed (field work).
+    const CASE_CLARIFICATION_INSPECTED_VISIT: &str = "
+        NA U  A A D A
+        NA R  A A D A
+        NA P  A A D A
+        NA HP A A D A
+        SA U  A A A A
+        SA R  A A A A
+        SA P  A A A A
+        SA HP D D D D
+        IN U  A A D A
+        IN R  A A D A
+        IN P  A A D A
+        IN HP D D D D
+        LB U  D D D D
+        LB R  D D D D
+        LB P  D D D D
+        LB HP D D D D
+        CM U  D D D D
+        CM R  D D D D
+        CM P  D D D D
+        CM HP D D D D
+        AD U  D D D D
+        AD R  D D D D
+        AD P  D D D D
+        AD HP D D D D
+    ";
+
+    /// A filed facility investigation CRO requested of BOR: ARC's national
+    /// authority is not concerned; the Council decides on it.
+    const CASE_INVESTIGATION_OTHERS: &str = "
+        NA U  D D D D
+        NA R  D D D D
+        NA P  D D D D
+        NA HP D D D D
+        SA U  A A A A
+        SA R  A A A A
+        SA P  A A A A
+        SA HP D D D D
+        IN U  A A D A
+        IN R  A A D A
+        IN P  A A D A
+        IN HP D D D D
+        LB U  D D D D
+        LB R  D D D D
+        LB P  D D D D
+        LB HP D D D D
+        CM U  A A D A
+        CM R  A A D A
+        CM P  A A D A
+        CM HP D D D D
+        AD U  D D D D
+        AD R  D D D D
+        AD P  D D D D
+        AD HP D D D D
+    ";
+
+    /// An investigation request ARC is still drafting (of BOR): nobody but
+    /// ARC's national authority sees it.
+    const CASE_DRAFT_REQUEST: &str = "
+        NA U  A A A A
+        NA R  A A A A
+        NA P  A A A A
+        NA HP A A A A
+        SA U  D D D D
+        SA R  D D D D
+        SA P  D D D D
+        SA HP D D D D
+        IN U  D D D D
+        IN R  D D D D
+        IN P  D D D D
+        IN HP D D D D
+        LB U  D D D D
+        LB R  D D D D
+        LB P  D D D D
+        LB HP D D D D
+        CM U  D D D D
+        CM R  D D D D
+        CM P  D D D D
+        CM HP D D D D
+        AD U  D D D D
+        AD R  D D D D
+        AD P  D D D D
+        AD HP D D D D
+    ";
+
+    #[test]
+    fn matrix_cases() {
+        check_table(
+            "case raised by ARC",
+            CASE_CLARIFICATION_REQUESTING,
+            |class| case_record(Some("BOR"), Some("ARC"), false, false, Stage::Final, class),
+        );
+        check_table(
+            "case about ARC with a visit",
+            CASE_CLARIFICATION_INSPECTED_VISIT,
+            |class| case_record(Some("ARC"), Some("BOR"), true, false, Stage::Final, class),
+        );
+        check_table(
+            "investigation of others",
+            CASE_INVESTIGATION_OTHERS,
+            |class| case_record(Some("BOR"), Some("CRO"), true, true, Stage::Final, class),
+        );
+        check_table("draft request by ARC", CASE_DRAFT_REQUEST, |class| {
+            case_record(Some("BOR"), Some("ARC"), true, true, Stage::Draft, class)
+        });
+    }
+
+    #[test]
+    fn cases_of_other_parties_and_of_nobody_stay_closed() {
+        // A clarification raised by the Secretariat (no requesting State
+        // Party) about BOR: ARC sees nothing; BOR's authority sees it.
+        let mut bor = principal(Role::NationalAuthority);
+        bor.state_party = Some(party("BOR"));
+        for class in Classification::ALL {
+            let record = case_record(Some("BOR"), None, false, false, Stage::Final, class);
+            for action in Action::ALL {
+                let arc = decide(
+                    &principal(Role::NationalAuthority),
+                    action,
+                    &record,
+                    &[],
+                    NOW,
+                );
+                assert!(!arc.is_allowed(), "ARC {class:?} {action:?}");
+                let own = decide(&bor, action, &record, &[], NOW);
+                assert_eq!(
+                    own.is_allowed(),
+                    action != Action::Create,
+                    "BOR {class:?} {action:?}"
+                );
+            }
+        }
+        // A national authority without a State Party sees no case.
+        let mut officer = principal(Role::NationalAuthority);
+        officer.state_party = None;
+        let record = case_record(
+            Some("ARC"),
+            Some("ARC"),
+            false,
+            false,
+            Stage::Final,
+            Classification::Unclassified,
+        );
+        assert_eq!(
+            decide(&officer, Action::Read, &record, &[], NOW),
+            Decision::Deny(DenyReason::NoStateParty)
+        );
+    }
+
+    #[test]
+    fn cases_naming_their_team_open_to_its_inspectors_only() {
+        let named = principal(Role::Inspector);
+        let other = Principal {
+            username: "another-inspector".into(),
+            ..named.clone()
+        };
+        let mut record = case_record(
+            Some("BOR"),
+            Some("CRO"),
+            true,
+            true,
+            Stage::Final,
+            Classification::Protected,
+        );
+        if let RecordKind::Case(scope) = &mut record.kind {
+            scope.team = Some(vec![named.username.clone()]);
+        }
+        for (action, want) in Action::ALL.into_iter().zip([true, true, false, true]) {
+            assert_eq!(decide(&named, action, &record, &[], NOW).is_allowed(), want);
+            assert!(!decide(&other, action, &record, &[], NOW).is_allowed());
+        }
+    }
+
+    #[test]
+    fn grants_open_highly_protected_cases_for_reading_only() {
+        for role in Role::ALL {
+            let who = principal(role);
+            let record = case_record(
+                Some("BOR"),
+                Some("CRO"),
+                true,
+                true,
+                Stage::Final,
+                Classification::HighlyProtected,
+            );
+            let grant = grant_for(&who, &record);
+            let grants = std::slice::from_ref(&grant);
+            for (action, want) in Action::ALL.into_iter().zip([true, true, false, false]) {
+                assert_eq!(
+                    decide(&who, action, &record, grants, NOW).is_allowed(),
+                    want,
+                    "{role} {action:?}"
+                );
+            }
+            let draft = RecordMeta {
+                stage: Stage::Draft,
+                ..record
+            };
+            assert!(!decide(&who, Action::Read, &draft, grants, NOW).is_allowed());
+        }
+    }
+
     /// Operational records: `kind role class read list create change`.
     #[test]
     fn matrix_operational_records() {
@@ -752,7 +1122,12 @@ mod tests {
         ";
         for line in table.lines().map(str::trim).filter(|l| !l.is_empty()) {
             let cells: Vec<&str> = line.split_whitespace().collect();
-            let kind = kinds.iter().find(|(_, name)| *name == cells[0]).unwrap().0;
+            let kind = kinds
+                .iter()
+                .find(|(_, name)| *name == cells[0])
+                .unwrap()
+                .0
+                .clone();
             let record = RecordMeta {
                 id: "system".into(),
                 kind,
