@@ -298,6 +298,13 @@ impl ParameterSet {
         })
     }
 
+    /// The TOML text of [`ParameterSet::builtin`], e.g. to keep it beside
+    /// the records computed under it (parse it back with
+    /// [`ParameterSet::from_toml_str`]).
+    pub fn builtin_source() -> &'static str {
+        BUILTIN_TEXT
+    }
+
     /// Parses and validates a complete parameter set. Errors name the
     /// parameter and the field at fault.
     pub fn from_toml_str(text: &str) -> Result<ParameterSet, ParamError> {
@@ -756,6 +763,12 @@ fn is_valid_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builtin_source_parses_back_to_the_builtin_set() {
+        let parsed = ParameterSet::from_toml_str(ParameterSet::builtin_source()).unwrap();
+        assert_eq!(parsed.digest(), ParameterSet::builtin().digest());
+    }
 
     #[test]
     fn month_days() {
