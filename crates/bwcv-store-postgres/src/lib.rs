@@ -29,6 +29,7 @@ use bwcv_store::{
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
+mod cases;
 mod rows;
 
 use rows::{

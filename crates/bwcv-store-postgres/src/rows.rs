@@ -12,11 +12,11 @@ use bwcv_store::{
     StoredCheckpoint, Timestamp, User, UserId,
 };
 
-fn corrupt(column: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt(column: &str, value: &str) -> StoreError {
     StoreError::Backend(format!("stored {column} {value:?} cannot be read"))
 }
 
-fn parse<T: FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
+pub(crate) fn parse<T: FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
     text.parse().map_err(|_| corrupt(column, text))
 }
 
@@ -32,7 +32,7 @@ pub(crate) fn parse_hash(column: &str, bytes: &[u8]) -> Result<Hash, StoreError>
     Hash::from_slice(bytes).ok_or_else(|| corrupt(column, &format!("{} bytes", bytes.len())))
 }
 
-fn to_u64(column: &str, value: i64) -> Result<u64, StoreError> {
+pub(crate) fn to_u64(column: &str, value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| corrupt(column, &value.to_string()))
 }
 

@@ -41,6 +41,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+mod cases;
 mod rows;
 
 use rows::{

@@ -24,21 +24,24 @@ pub(crate) fn opt_time_text(at: Option<Timestamp>) -> Option<String> {
     at.map(time_text)
 }
 
-fn corrupt(column: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt(column: &str, value: &str) -> StoreError {
     StoreError::Backend(format!("stored {column} {value:?} cannot be read"))
 }
 
-fn parse_time(column: &str, text: &str) -> Result<Timestamp, StoreError> {
+pub(crate) fn parse_time(column: &str, text: &str) -> Result<Timestamp, StoreError> {
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|_| corrupt(column, text))
 }
 
-fn parse_opt_time(column: &str, text: Option<&str>) -> Result<Option<Timestamp>, StoreError> {
+pub(crate) fn parse_opt_time(
+    column: &str,
+    text: Option<&str>,
+) -> Result<Option<Timestamp>, StoreError> {
     text.map(|text| parse_time(column, text)).transpose()
 }
 
-fn parse<T: FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
+pub(crate) fn parse<T: FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
     text.parse().map_err(|_| corrupt(column, text))
 }
 
@@ -58,7 +61,7 @@ fn hex_preview(bytes: &[u8]) -> String {
     bytes.iter().take(40).map(|b| format!("{b:02x}")).collect()
 }
 
-fn to_u64(column: &str, value: i64) -> Result<u64, StoreError> {
+pub(crate) fn to_u64(column: &str, value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| corrupt(column, &value.to_string()))
 }
 

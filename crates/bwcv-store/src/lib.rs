@@ -30,6 +30,7 @@ use std::future::Future;
 use bwcv_ledger::merkle::{self, Hash, SubtreeId};
 use chrono::SubsecRound;
 
+pub mod cases;
 pub mod model;
 
 #[cfg(feature = "conformance")]
@@ -38,6 +39,10 @@ pub mod conformance;
 #[cfg(feature = "bench")]
 pub mod bench;
 
+pub use cases::{
+    CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, CaseStore, DrawRecord, NewCase, NewCaseEntry,
+    NewDraw, NewNotification, Notification,
+};
 pub use model::*;
 
 /// Why a store operation failed.
@@ -188,7 +193,7 @@ impl NewCheckpoint {
 ///
 /// Methods return `impl Future + Send` so that the server can call them
 /// from any tokio task.
-pub trait Store: Clone + Send + Sync + 'static {
+pub trait Store: cases::CaseStore + Clone + Send + Sync + 'static {
     /// A cheap round trip to the database (health check).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
