@@ -8,7 +8,9 @@
 //! **common** (equally well explained by unregulated organisms). Maximal runs
 //! of each kind are regions; a concern-specific region is flagged when the
 //! best concern alignment over it, clipped to it, has an E-value at most
-//! `max_evalue` (Karlin–Altschul, query length × text length). Because the
+//! `max_evalue` (Karlin–Altschul, record length clamped to
+//! `evalue_context_nt` × reference text length, see [`Screener::evalue`]). Background alignments
+//! explain positions only when they are significant themselves. Because the
 //! rule is applied per region, a short insert of concern inside background
 //! is flagged while its flanks are not.
 
@@ -32,6 +34,9 @@ pub struct ScreenParams {
     /// Background explains a position when its density is within this many
     /// bits per nt of the concern density (0.25 ≈ 5.5 points of DNA identity).
     pub margin_bits_per_nt: f64,
+    /// E-values use the record length as the query side of the search space,
+    /// but at most this many nt (see [`Screener::evalue`]).
+    pub evalue_context_nt: usize,
     /// Runs of the same kind separated by at most this many unexplained nt are one region.
     pub merge_gap_nt: usize,
     /// Search knobs.
@@ -45,6 +50,7 @@ impl Default for ScreenParams {
             max_evalue: 1e-3,
             warn_evalue: 10.0,
             margin_bits_per_nt: 0.25,
+            evalue_context_nt: 10_000,
             merge_gap_nt: 20,
             search: SearchParams::default(),
         }
@@ -213,20 +219,32 @@ impl<'a> Screener<'a> {
         self.database
     }
 
-    fn evalue(&self, level: Level, bits: f64, query_length: usize) -> f64 {
-        let (query_space, text_space) = match level {
-            Level::Dna => (query_length as f64, self.index.dna_length()),
-            Level::Protein => (query_length as f64 / 3.0, self.index.protein_length()),
-        };
-        query_space.max(1.0) * text_space * (-bits * std::f64::consts::LN_2).exp()
+    /// Karlin–Altschul E-value of `bits` for an alignment in a record of
+    /// `record_nt` nt: search space `m × n` with `n` the residues of the whole
+    /// reference text and `m` the record length clamped to
+    /// `min_fragment_nt..=evalue_context_nt` (in codons at protein level).
+    /// The clamp keeps the multiple-testing correction of an order (a chance
+    /// 24-nt match inside a 500-nt order is not significant) while an insert in
+    /// a genome-length record is judged against `evalue_context_nt` around it,
+    /// not diluted by megabases of unrelated sequence.
+    pub fn evalue(&self, level: Level, bits: f64, record_nt: usize) -> f64 {
+        self.search_space(level, record_nt) * (-bits * std::f64::consts::LN_2).exp()
     }
 
-    fn min_bits(&self, level: Level, query_length: usize) -> f64 {
-        let (query_space, text_space) = match level {
-            Level::Dna => (query_length as f64, self.index.dna_length()),
-            Level::Protein => (query_length as f64 / 3.0, self.index.protein_length()),
-        };
-        (query_space.max(1.0) * text_space / self.params.warn_evalue).log2()
+    fn search_space(&self, level: Level, record_nt: usize) -> f64 {
+        let record_nt = record_nt
+            .min(self.params.evalue_context_nt)
+            .max(self.params.min_fragment_nt)
+            .max(1) as f64;
+        match level {
+            Level::Dna => record_nt * self.index.dna_length(),
+            Level::Protein => (record_nt / 3.0).max(1.0) * self.index.protein_length(),
+        }
+    }
+
+    /// Bits below which an alignment cannot reach `warn_evalue` in a record of `record_nt`.
+    fn min_bits(&self, level: Level, record_nt: usize) -> f64 {
+        (self.search_space(level, record_nt) / self.params.warn_evalue).log2()
     }
 
     /// All significant alignments of `sequence` (windows searched in parallel).
@@ -341,8 +359,14 @@ impl<'a> Screener<'a> {
             let density = hsp.density() as f32;
             let target = if is_concern(hsp) {
                 &mut concern
-            } else {
+            } else if self.evalue(hsp.level, hsp.bits(), length) <= self.params.max_evalue {
+                // background explains positions only with a significant
+                // alignment: a short chance match of high density must not
+                // split a long alignment of concern (regression: 50-nt orders
+                // lost against a 10 Mb background)
                 &mut background
+            } else {
+                continue;
             };
             for value in &mut target[hsp.query_start..hsp.query_end.min(length)] {
                 if density > *value {

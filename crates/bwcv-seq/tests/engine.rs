@@ -333,3 +333,64 @@ fn long_records_are_screened_per_region_across_windows() {
         "{report:#?}"
     );
 }
+
+/// Regression: a short chance match to background (20 nt, not significant
+/// on its own) has a higher score density than a 50-nt fragment of concern
+/// with one substitution; it used to split the fragment into pieces too
+/// short to flag (50-nt orders were lost against a 10 Mb background).
+/// Only significant background alignments explain positions now.
+#[test]
+fn insignificant_background_does_not_split_a_region_of_concern() {
+    let world = world();
+    let start = world.gene_at + 700;
+    let mut fragment = world.concern[start..start + 50].to_vec();
+    fragment[5] = if fragment[5] == b'A' { b'C' } else { b'A' };
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let mut background = world.background.clone();
+    background.extend(&fragment[20..40]);
+    background.extend(random_dna(&mut rng, 500));
+    let listed: BTreeMap<u32, ListEntry> = [(
+        CONCERN_TAXID,
+        ListEntry {
+            taxid: CONCERN_TAXID,
+            id: "T-1".into(),
+            name: "Test agent".into(),
+            category: "virus".into(),
+        },
+    )]
+    .into_iter()
+    .collect();
+    let mut builder = Builder::new(BuildParams::default(), listed, "test list");
+    builder
+        .add(
+            "concern.fa",
+            fasta("concern1", CONCERN_TAXID, &world.concern).as_slice(),
+            Origin::Concern,
+            Molecule::Nucleotide,
+        )
+        .expect("concern");
+    builder
+        .add(
+            "background.fa",
+            fasta("background1", BACKGROUND_TAXID, &background).as_slice(),
+            Origin::Background,
+            Molecule::Nucleotide,
+        )
+        .expect("background");
+    let database = builder.finish().expect("database");
+    // a strict threshold plays the part of the large database: the 20-nt
+    // background match is not significant at 1e-6 in 43 kb
+    let params = ScreenParams {
+        max_evalue: 1e-6,
+        ..ScreenParams::default()
+    };
+    let screener = Screener::new(&database, params).expect("screener");
+    let report = screener.screen(&record("short", &fragment), "t");
+    assert_eq!(report.status, Status::Flag, "{report:#?}");
+    let region = report
+        .regions
+        .iter()
+        .find(|region| region.kind == RegionKind::Concern)
+        .expect("flagged region");
+    assert!(region.aligned_length >= 45, "{region:#?}");
+}
