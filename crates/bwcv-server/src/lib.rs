@@ -25,6 +25,7 @@ use bwcv_store::Store;
 
 mod api;
 pub mod auth;
+mod cases;
 pub mod cbmform;
 mod custody;
 pub mod demo;
@@ -210,6 +211,12 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
             "/custody/samples/{sample}/bundle",
             get(custody::bundle::<S>),
         )
+        .route(
+            "/cases",
+            get(cases::api_list::<S>).post(cases::api_open::<S>),
+        )
+        .route("/cases/{id}", get(cases::api_get::<S>))
+        .route("/cases/{id}/steps", post(cases::api_step::<S>))
         .route("/whoami", get(api::whoami))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found);
@@ -236,6 +243,13 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .route("/history/{state_party}", get(workflow::history::<S>))
         .route("/dashboard", get(workflow::dashboard::<S>))
         .route("/custody/{sample}", get(custody::page::<S>))
+        .route("/cases", get(cases::list::<S>))
+        .route(
+            "/cases/new",
+            get(cases::new_form::<S>).post(cases::create::<S>),
+        )
+        .route("/cases/{id}", get(cases::show::<S>))
+        .route("/cases/{id}/steps", post(cases::step::<S>))
         .route("/admin/audit", get(pages::audit_log::<S>))
         .route(
             "/admin/grants",
