@@ -9,6 +9,12 @@
 -- its state, updated_at, n_records and next deadline change, and n_records
 -- always counts the entries. Notifications change only by their read mark
 -- (once).
+--
+-- SQLite's INSERT OR REPLACE (and UPDATE OR REPLACE) delete the rows in
+-- the way without firing DELETE triggers (they fire only with
+-- recursive_triggers), so the append-only tables also refuse an insert
+-- whose key, or unique ledger index, is already taken: no row can be
+-- replaced. The store checks for existing keys itself (Conflict).
 
 CREATE TABLE cases (
     case_id             TEXT    PRIMARY KEY,
@@ -49,6 +55,9 @@ CREATE TRIGGER case_entries_dense BEFORE INSERT ON case_entries
 WHEN NEW.sequence <> (SELECT COALESCE(MAX(sequence) + 1, 0) FROM case_entries
                       WHERE case_id = NEW.case_id)
 BEGIN SELECT RAISE(ABORT, 'case_entries: sequences must be dense (next sequence expected)'); END;
+CREATE TRIGGER case_entries_no_replace BEFORE INSERT ON case_entries
+WHEN EXISTS (SELECT 1 FROM case_entries WHERE ledger_index = NEW.ledger_index)
+BEGIN SELECT RAISE(ABORT, 'case_entries: a ledger index is kept by one entry'); END;
 CREATE TRIGGER case_entries_no_update BEFORE UPDATE ON case_entries
 BEGIN SELECT RAISE(ABORT, 'case_entries is append-only: UPDATE refused'); END;
 CREATE TRIGGER case_entries_no_delete BEFORE DELETE ON case_entries
@@ -64,6 +73,9 @@ WHEN NEW.case_id IS NOT OLD.case_id OR NEW.kind IS NOT OLD.kind
     OR NEW.opened_at IS NOT OLD.opened_at
     OR NEW.n_records <> (SELECT COUNT(*) FROM case_entries WHERE case_id = OLD.case_id)
 BEGIN SELECT RAISE(ABORT, 'cases: only the summary changes, and n_records counts the entries'); END;
+CREATE TRIGGER cases_no_replace BEFORE INSERT ON cases
+WHEN EXISTS (SELECT 1 FROM cases WHERE case_id = NEW.case_id)
+BEGIN SELECT RAISE(ABORT, 'cases: a case id is never reused'); END;
 CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases
 BEGIN SELECT RAISE(ABORT, 'cases: a case cannot be deleted'); END;
 
@@ -96,7 +108,15 @@ WHEN OLD.result_json IS NOT NULL
     OR NEW.announcement_sha256 IS NOT OLD.announcement_sha256
     OR NEW.announced_at IS NOT OLD.announced_at OR NEW.announced_by IS NOT OLD.announced_by
     OR NEW.announcement_ledger_index IS NOT OLD.announcement_ledger_index
+    OR EXISTS (SELECT 1 FROM draws WHERE draw_id <> OLD.draw_id
+               AND (result_ledger_index = NEW.result_ledger_index
+                    OR announcement_ledger_index = NEW.result_ledger_index))
 BEGIN SELECT RAISE(ABORT, 'draws: the announcement never changes and the result is set once'); END;
+CREATE TRIGGER draws_no_replace BEFORE INSERT ON draws
+WHEN EXISTS (SELECT 1 FROM draws WHERE draw_id = NEW.draw_id
+             OR announcement_ledger_index = NEW.announcement_ledger_index
+             OR result_ledger_index = NEW.announcement_ledger_index)
+BEGIN SELECT RAISE(ABORT, 'draws: a draw id or ledger index is never reused'); END;
 CREATE TRIGGER draws_no_delete BEFORE DELETE ON draws
 BEGIN SELECT RAISE(ABORT, 'draws is append-only: DELETE refused'); END;
 
@@ -123,6 +143,9 @@ CREATE TABLE parameter_sets (
     version TEXT NOT NULL,
     text    TEXT NOT NULL
 ) STRICT;
+CREATE TRIGGER parameter_sets_no_replace BEFORE INSERT ON parameter_sets
+WHEN EXISTS (SELECT 1 FROM parameter_sets WHERE digest = NEW.digest)
+BEGIN SELECT RAISE(ABORT, 'parameter_sets: a digest is stored once'); END;
 CREATE TRIGGER parameter_sets_no_update BEFORE UPDATE ON parameter_sets
 BEGIN SELECT RAISE(ABORT, 'parameter_sets is append-only: UPDATE refused'); END;
 CREATE TRIGGER parameter_sets_no_delete BEFORE DELETE ON parameter_sets

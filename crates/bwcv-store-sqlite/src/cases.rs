@@ -265,6 +265,11 @@ impl CaseStore for SqliteStore {
             return Err(StoreError::Conflict);
         }
         let mut tx = self.begin().await?;
+        // Checked here (the writer holds the lock): the no-replace trigger
+        // would refuse a taken id with a generic error.
+        if case_on(&mut tx, &case.case_id).await?.is_some() {
+            return Err(StoreError::Conflict);
+        }
         sqlx::query(
             "INSERT INTO cases (case_id, kind, state, classification, requesting, inspected, \
              title, opened_by, opened_at, updated_at, n_records, next_deadline, \
@@ -582,25 +587,27 @@ impl CaseStore for SqliteStore {
         validate_parameter_set(digest, version, text)?;
         let digest = digest.to_ascii_lowercase();
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO parameter_sets (digest, version, text) VALUES (?, ?, ?) \
-             ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(&digest)
-        .bind(version)
-        .bind(text)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let (stored_version, stored_text): (String, String) =
+        let stored: Option<(String, String)> =
             sqlx::query_as("SELECT version, text FROM parameter_sets WHERE digest = ?")
                 .bind(&digest)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_error)?;
-        if stored_version != version || stored_text != text {
-            return Err(StoreError::Conflict);
+        if let Some((stored_version, stored_text)) = stored {
+            // Idempotent: the same set again is fine (nothing to write).
+            return if stored_version == version && stored_text == text {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict)
+            };
         }
+        sqlx::query("INSERT INTO parameter_sets (digest, version, text) VALUES (?, ?, ?)")
+            .bind(&digest)
+            .bind(version)
+            .bind(text)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
     }

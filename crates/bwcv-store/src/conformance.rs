@@ -54,6 +54,16 @@ macro_rules! conformance_tests {
             concurrent_appends,
             concurrent_submissions,
             time_precision,
+            // CaseStore (conformance_cases.rs)
+            cases_open_and_list,
+            case_entries_append,
+            case_refusals,
+            failed_case_writes_leave_nothing,
+            concurrent_case_appends,
+            case_bodies_verbatim,
+            draws,
+            notifications,
+            parameter_sets,
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -68,6 +78,11 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+// The CaseStore cases live in their own file.
+#[path = "conformance_cases.rs"]
+mod cases;
+pub use cases::*;
 
 /// A fixed instant plus `seconds`.
 pub fn at(seconds: i64) -> Timestamp {
