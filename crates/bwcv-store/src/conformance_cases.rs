@@ -730,6 +730,42 @@ pub async fn case_bodies_verbatim<S: Store>(store: &S) {
     assert_eq!(record.title, case.title);
     assert_eq!(stored.body_json, body_json);
     assert_eq!(stored.body_sha256, first.body_sha256);
+    // Times come back at microsecond precision, like every stored time.
+    let odd_time = at(3) + chrono::Duration::nanoseconds(123_456_789);
+    let mut timed = new_case(
+        "CL-2026-0002",
+        "clarification",
+        None,
+        None,
+        alice.id,
+        odd_time,
+    );
+    timed.next_deadline = Some(odd_time);
+    timed.next_deadline_label = Some("due".to_owned());
+    let timed_first = NewCaseEntry {
+        at: odd_time,
+        next_deadline: Some(odd_time),
+        next_deadline_label: Some("due".to_owned()),
+        ..new_entry("CL-2026-0002", 0, alice.id, "filed", 0)
+    };
+    let (timed_record, timed_entry) = store
+        .open_case(
+            timed,
+            timed_first,
+            entry("case_event", b"timed", None),
+            audit(Some(alice.id), "case.open"),
+        )
+        .await
+        .expect("open with sub-microsecond times");
+    let truncated = crate::truncate_time(odd_time);
+    assert_eq!(timed_record.opened_at, truncated);
+    assert_eq!(timed_record.updated_at, truncated);
+    assert_eq!(timed_record.next_deadline, Some(truncated));
+    assert_eq!(timed_entry.at, truncated);
+    assert_eq!(
+        store.get_case("CL-2026-0002").await.unwrap(),
+        Some(timed_record)
+    );
     let big = "x".repeat(200_000);
     let big_body = json!({ "text": big }).to_string();
     let mut next = new_entry("CL-2026-0001", 1, alice.id, "replied", 3);
