@@ -605,7 +605,7 @@ fn document_label(step: Step) -> &'static str {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     Hash::digest(text.as_bytes()).to_hex()
 }
 
@@ -782,7 +782,7 @@ fn ledger_entry(event: &CaseEvent) -> NewLedgerEntry {
 fn case_entry(
     event: &CaseEvent,
     sequence: u32,
-    auth: &Auth,
+    actor: bwcv_store::UserId,
     case: &Case,
     params: &ParameterSet,
 ) -> NewCaseEntry {
@@ -793,7 +793,7 @@ fn case_entry(
         sequence,
         kind: CaseEntryKind::Event,
         at: event.at,
-        actor: auth.user.id,
+        actor,
         body_sha256: sha256_hex(&body_json),
         body_json,
         state_after: case.state.as_str().to_owned(),
@@ -966,7 +966,7 @@ async fn open<S: Store>(
                 ParameterSet::builtin_source(),
             )
             .await?;
-        let first = case_entry(&event, 0, auth, &case, &params);
+        let first = case_entry(&event, 0, auth.user.id, &case, &params);
         let new_case = NewCase {
             case_id: record.case_id.clone(),
             kind: record.kind.clone(),
@@ -1115,7 +1115,7 @@ async fn apply_step<S: Store>(
             return Err(failure);
         }
     };
-    let entry = case_entry(&event, expected, auth, &loaded.case, &loaded.params);
+    let entry = case_entry(&event, expected, auth.user.id, &loaded.case, &loaded.params);
     let audit_record = new_audit(
         Some(auth),
         "case.step",
@@ -1150,6 +1150,108 @@ async fn apply_step<S: Store>(
     loaded.record = record;
     loaded.entries.push(stored);
     Ok(loaded)
+}
+
+/// Writes a case with a given history straight through the store (for the
+/// demo: times in the past), every event checked by `bwcv_cases` like any
+/// other and appended to the ledger with its audit record. `steps` are
+/// `(actor, transition, time, justification)` in order. Returns the case id.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn seed_case<S: Store>(
+    store: &S,
+    opener: &bwcv_store::User,
+    kind: CaseKind,
+    subject: Subject,
+    classification: Classification,
+    opened_at: DateTime<Utc>,
+    why: &str,
+    steps: Vec<(&bwcv_store::User, Transition, DateTime<Utc>, &str)>,
+) -> Result<String, Failure> {
+    let params = ParameterSet::builtin().clone();
+    let as_auth = |user: &bwcv_store::User| Auth {
+        user: user.clone(),
+        session: None,
+    };
+    let opener_auth = as_auth(opener);
+    let prefix = format!(
+        "{}-{}-",
+        id_prefix(kind),
+        chrono::Datelike::year(&opened_at)
+    );
+    let number = store.count_cases(&prefix).await? + 1;
+    let case_id = CaseId(format!("{prefix}{number:04}"));
+    let internal = |e: TransitionError| Failure::Internal(format!("seeded case: {e}"));
+    let (mut case, event) = Case::open(
+        case_id.clone(),
+        kind,
+        subject,
+        Actor::from(&opener_auth.principal()),
+        opened_at,
+        why,
+        &params,
+    )
+    .map_err(internal)?;
+    store
+        .put_parameter_set(
+            &params.digest(),
+            params.version(),
+            ParameterSet::builtin_source(),
+        )
+        .await?;
+    let first = case_entry(&event, 0, opener.id, &case, &params);
+    let new_case = NewCase {
+        case_id: case_id.0.clone(),
+        kind: kind.as_str().to_owned(),
+        state: case.state.as_str().to_owned(),
+        classification,
+        requesting: case.requesting(),
+        inspected: case.inspected(),
+        title: title_of(kind, &case.subject),
+        opened_by: opener.id,
+        opened_at,
+        next_deadline: first.next_deadline,
+        next_deadline_label: first.next_deadline_label.clone(),
+    };
+    let audit_record = new_audit(
+        Some(&opener_auth),
+        "case.open",
+        "case",
+        Some(case_id.0.clone()),
+        classification,
+        why,
+        AuditOutcome::Success,
+        json!({"kind": kind.as_str(), "seed": "demo"}),
+    );
+    store
+        .open_case(new_case, first, ledger_entry(&event), audit_record)
+        .await?;
+    for (sequence, (user, transition, at, justification)) in (1u32..).zip(steps) {
+        let actor_auth = as_auth(user);
+        let event = case
+            .apply_checked(
+                transition,
+                Actor::from(&actor_auth.principal()),
+                at,
+                justification,
+                &params,
+            )
+            .map_err(internal)?;
+        let entry = case_entry(&event, sequence, user.id, &case, &params);
+        let audit_record = new_audit(
+            Some(&actor_auth),
+            "case.step",
+            "case",
+            Some(case_id.0.clone()),
+            classification,
+            justification,
+            AuditOutcome::Success,
+            json!({"state": case.state.as_str(), "seed": "demo"}),
+        );
+        store
+            .append_case_entry(entry, ledger_entry(&event), audit_record)
+            .await?;
+    }
+    Ok(case_id.0)
 }
 
 // ------------------------------------------------------------ views

@@ -6,7 +6,7 @@
 use bwcv_core::{Classification, StatePartyCode, Visibility};
 use bwcv_declare::demo::DemoWorld;
 use bwcv_store::{AuditOutcome, DeclarationDraft, NewUser, Role, Store, UserId};
-use chrono::{NaiveTime, Utc};
+use chrono::{NaiveTime, SubsecRound, Utc};
 
 use crate::error::Failure;
 use crate::pages::new_audit;
@@ -128,6 +128,7 @@ pub async fn seed<S: Store>(store: &S, world: &DemoWorld) -> Result<Vec<DemoAcco
             )
             .await?;
     }
+    seed_cases(store, world).await?;
     Ok(accounts)
 }
 
@@ -144,4 +145,138 @@ fn demo_audit(action: &str, classification: Classification) -> bwcv_store::NewAu
     );
     record.actor = None;
     record
+}
+
+/// Three clarification cases for the case pages, dated relative to `now`
+/// (`bwcv_cases` checks every step): one awaiting the reply (due in 11
+/// days), one closed with its outcome, one whose reply is overdue.
+pub async fn seed_cases<S: Store>(store: &S, world: &DemoWorld) -> Result<(), Failure> {
+    use bwcv_cases::case::{CaseKind, Concern, DeclarationPoint, Subject, Transition};
+    use chrono::TimeDelta;
+    let codes: Vec<&StatePartyCode> = world.states.iter().map(|s| &s.code).collect();
+    let user = |name: String| async move { store.find_user_by_username(&name).await };
+    let officer = |code: &StatePartyCode| format!("{}-officer", code.as_str().to_lowercase());
+    let (Some(analyst), [first, second, third, fourth, fifth, ..]) =
+        (user("analyst".into()).await?, codes.as_slice())
+    else {
+        return Ok(());
+    };
+    let (Some(requester), Some(replier), Some(raiser)) = (
+        user(officer(second)).await?,
+        user(officer(fourth)).await?,
+        user(officer(first)).await?,
+    ) else {
+        return Ok(());
+    };
+    let point = |code: &StatePartyCode, year: i32, form: &str, path: &str, concern, text: &str| {
+        Subject::Declaration(DeclarationPoint {
+            state_party: code.clone(),
+            year,
+            form: form.to_owned(),
+            json_path: path.to_owned(),
+            concern,
+            description: text.to_owned(),
+        })
+    };
+    let digest = |text: &str| crate::cases::sha256_hex(text);
+    let now = Utc::now().trunc_subsecs(0);
+    let days = TimeDelta::days;
+    let year = world.year;
+    // In progress: the written request went out 3 days ago.
+    crate::cases::seed_case(
+        store,
+        &requester,
+        CaseKind::Clarification,
+        point(
+            third,
+            year,
+            "b",
+            "$.forms.b.outbreaks[0].number_of_cases",
+            Concern::Anomaly,
+            "The number of cases reported differs from the figure in the national surveillance bulletin.",
+        ),
+        Classification::Restricted,
+        now - days(4),
+        "demo data: a State Party asks about an outbreak count",
+        vec![(
+            &analyst,
+            Transition::SendRequest {
+                request_sha256: digest("Please explain the outbreak count in Form B."),
+            },
+            now - days(3),
+            "the discrepancy is material to the compilation",
+        )],
+    )
+    .await?;
+    // Closed: request, reply, closure with the outcome.
+    crate::cases::seed_case(
+        store,
+        &analyst,
+        CaseKind::Clarification,
+        point(
+            fourth,
+            year - 1,
+            "a_part_1",
+            "$.forms.a_part_1.maximum_containment[0].containment_units[0].level",
+            Concern::Ambiguity,
+            "The containment level of the first unit is given as BSL-3 here and BSL-4 in the previous year.",
+        ),
+        Classification::Restricted,
+        now - days(60),
+        "demo data: the Secretariat checks a year-to-year change",
+        vec![
+            (
+                &analyst,
+                Transition::SendRequest {
+                    request_sha256: digest("Please confirm the containment level."),
+                },
+                now - days(59),
+                "year-to-year change found in the history",
+            ),
+            (
+                &replier,
+                Transition::RecordReply {
+                    reply_sha256: digest("The unit was downgraded to BSL-3 after renovation."),
+                },
+                now - days(50),
+                "our reply to the written request",
+            ),
+            (
+                &analyst,
+                Transition::Close {
+                    outcome: "The unit was downgraded to BSL-3 after its renovation; both returns are consistent with that.".to_owned(),
+                },
+                now - days(45),
+                "the reply answers the question",
+            ),
+        ],
+    )
+    .await?;
+    // Overdue: no reply 30 days after the request.
+    crate::cases::seed_case(
+        store,
+        &raiser,
+        CaseKind::Clarification,
+        point(
+            fifth,
+            year,
+            "a_part_2_i",
+            "$.forms.a_part_2_i",
+            Concern::Omission,
+            "No national biological defence programme is declared, while the programme was declared until last year.",
+        ),
+        Classification::Restricted,
+        now - days(31),
+        "demo data: a State Party asks about an omitted programme",
+        vec![(
+            &analyst,
+            Transition::SendRequest {
+                request_sha256: digest("Please explain the omission in Form A part 2 (i)."),
+            },
+            now - days(30),
+            "a declared programme disappeared from the return",
+        )],
+    )
+    .await?;
+    Ok(())
 }

@@ -95,7 +95,7 @@ async fn n_records(h: &Harness, case_id: &str) -> String {
         .to_string()
 }
 
-fn raise_fields<'a>(justification: &'a str) -> Vec<(&'a str, &'a str)> {
+fn raise_fields(justification: &str) -> Vec<(&str, &str)> {
     vec![
         ("state_party", "BOR"),
         ("year", "2025"),
@@ -865,4 +865,32 @@ async fn hostile_case_input_is_a_4xx_never_a_500() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let response = h.send(get("/api/v1/cases", None)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_demo_has_a_clarification_in_progress_one_closed_and_one_overdue() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = bwcv_store_sqlite::SqliteStore::open_path(&dir.path().join("demo.db"))
+        .await
+        .unwrap();
+    let world = bwcv_declare::demo::generate(7);
+    bwcv_server::demo::seed(&store, &world).await.unwrap();
+    let cases = store
+        .list_cases(bwcv_store::CaseFilter::default())
+        .await
+        .unwrap();
+    let clarifications: Vec<_> = cases.iter().filter(|c| c.kind == "clarification").collect();
+    assert_eq!(clarifications.len(), 3, "{cases:?}");
+    let now = chrono::Utc::now();
+    let states: Vec<(&str, bool)> = clarifications
+        .iter()
+        .map(|c| (c.state.as_str(), c.next_deadline.is_some_and(|t| t < now)))
+        .collect();
+    assert!(states.contains(&("awaiting_reply", false)), "{states:?}");
+    assert!(states.contains(&("awaiting_reply", true)), "{states:?}");
+    assert!(states.contains(&("closed", false)), "{states:?}");
+    for case in clarifications {
+        let entries = store.case_entries(&case.case_id).await.unwrap();
+        assert_eq!(entries.len() as u32, case.n_records);
+    }
 }
