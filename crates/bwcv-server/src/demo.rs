@@ -128,6 +128,7 @@ pub async fn seed<S: Store>(store: &S, world: &DemoWorld) -> Result<Vec<DemoAcco
             )
             .await?;
     }
+    seed_draw(store, world).await?;
     seed_cases(store, world).await?;
     Ok(accounts)
 }
@@ -145,6 +146,62 @@ fn demo_audit(action: &str, classification: Classification) -> bwcv_store::NewAu
     );
     record.actor = None;
     record
+}
+
+/// The recorded quicknet round 1000 (the drand test vector bwcv-cases'
+/// tests use), so the demo draw verifies offline.
+const DEMO_ROUND: u64 = 1000;
+const DEMO_SIGNATURE: &str = "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125e342b73a8dd2bacbe47e4b6b63ed5e39";
+
+/// A published and run transparency-visit draw over the facilities of each
+/// demo State Party's latest return, for the draw pages. Fictional: it is
+/// dated 2023-07-01 (before quicknet round 1000 existed) and run with that
+/// round's recorded beacon, so that `bwcv draw verify` re-runs it offline;
+/// the ledger entries carry the time the demo was seeded.
+pub async fn seed_draw<S: Store>(store: &S, world: &DemoWorld) -> Result<(), Failure> {
+    use bwcv_cases::draw::{BeaconValue, DrawAnnouncement, DrawRules, RandomnessSource};
+    let Some(analyst) = store.find_user_by_username("analyst").await? else {
+        return Ok(());
+    };
+    let mut latest: std::collections::BTreeMap<&StatePartyCode, &bwcv_declare::Submission> =
+        std::collections::BTreeMap::new();
+    for submission in &world.submissions {
+        let kept = latest.entry(&submission.state_party).or_insert(submission);
+        if kept.reporting_year < submission.reporting_year {
+            *kept = submission;
+        }
+    }
+    let pool = crate::draws::pool_from_submissions(latest.values().copied());
+    if pool.is_empty() {
+        return Ok(());
+    }
+    let internal =
+        |error: bwcv_cases::draw::DrawError| Failure::Internal(format!("demo draw: {error}"));
+    let rules =
+        DrawRules::from_params(bwcv_core::params::ParameterSet::builtin()).map_err(internal)?;
+    let announced_at = chrono::DateTime::from_timestamp(1_688_169_600, 0).unwrap_or_default();
+    let announcement = DrawAnnouncement::new(
+        "DEMO-2024",
+        2024,
+        announced_at,
+        rules,
+        pool,
+        Vec::new(),
+        vec![RandomnessSource::Drand {
+            chain_hash: bwcv_cases::drand::QUICKNET_CHAIN_HASH.to_owned(),
+            round: DEMO_ROUND,
+        }],
+    )
+    .map_err(internal)?;
+    let why = "demo data: a fictional draw announced 2023-07-01 for drand quicknet round 1000";
+    crate::draws::publish_announcement(store, &announcement, &analyst, why).await?;
+    let beacon = BeaconValue::Drand(bwcv_cases::drand::Beacon {
+        round: DEMO_ROUND,
+        signature: DEMO_SIGNATURE.to_owned(),
+        randomness: None,
+    });
+    crate::draws::run_draw(store, "DEMO-2024", &[beacon], &analyst, why).await?;
+    Ok(())
 }
 
 /// Three clarification cases for the case pages, dated relative to `now`

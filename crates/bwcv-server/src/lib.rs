@@ -25,11 +25,15 @@ use bwcv_store::Store;
 
 mod api;
 pub mod auth;
+mod calendar;
 mod cases;
 pub mod cbmform;
+mod council;
 mod custody;
 pub mod demo;
+pub mod draws;
 pub mod error;
+mod notifications;
 mod pages;
 mod workflow;
 
@@ -61,6 +65,10 @@ pub struct Config {
     /// [`Config::from_params`] draws a fresh key at every start; a
     /// deployment must load a persistent key and publish its vkey.
     pub log_key: Arc<bwcv_ledger::note::SignerKey>,
+    /// Deadline reminders on the notifications page cover the next
+    /// deadlines within this many days (a server setting: the protocol
+    /// parameters set no reminder period).
+    pub reminder_days: i64,
 }
 
 impl Config {
@@ -84,6 +92,7 @@ impl Config {
             validity_years,
             log_origin: LOG_ORIGIN.to_owned(),
             log_key: Arc::new(ephemeral_log_key(LOG_ORIGIN)?),
+            reminder_days: 7,
         })
     }
 }
@@ -217,6 +226,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         )
         .route("/cases/{id}", get(cases::api_get::<S>))
         .route("/cases/{id}/steps", post(cases::api_step::<S>))
+        .route("/draws", get(draws::api_list::<S>))
         .route("/whoami", get(api::whoami))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found);
@@ -250,6 +260,26 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         )
         .route("/cases/{id}", get(cases::show::<S>))
         .route("/cases/{id}/steps", post(cases::step::<S>))
+        .route("/council", get(council::list::<S>))
+        .route("/council/{case_id}", get(council::show::<S>))
+        .route("/council/{case_id}/vote", post(council::vote::<S>))
+        .route(
+            "/council/{case_id}/decide",
+            post(council::record_decision::<S>),
+        )
+        .route("/draws", get(draws::list::<S>).post(draws::announce::<S>))
+        .route("/draws/{draw_id}", get(draws::show::<S>))
+        .route("/draws/{draw_id}/run", post(draws::run::<S>))
+        .route("/draws/{draw_id}/record.json", get(draws::record_json::<S>))
+        .route(
+            "/draws/{draw_id}/announcement.json",
+            get(draws::announcement_json::<S>),
+        )
+        .route("/calendar", get(calendar::page::<S>))
+        .route("/calendar.ics", get(calendar::ics::<S>))
+        .route("/notifications", get(notifications::page::<S>))
+        .route("/notifications/count", get(notifications::count::<S>))
+        .route("/notifications/read", post(notifications::mark_read::<S>))
         .route("/admin/audit", get(pages::audit_log::<S>))
         .route(
             "/admin/grants",
