@@ -60,6 +60,7 @@ macro_rules! conformance_tests {
             case_refusals,
             failed_case_writes_leave_nothing,
             concurrent_case_appends,
+            concurrent_case_opens_and_results,
             case_bodies_verbatim,
             draws,
             notifications,

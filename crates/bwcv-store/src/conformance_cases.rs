@@ -1252,3 +1252,85 @@ pub async fn populate_cases<S: Store>(store: &S) -> String {
     assert_eq!(store.ledger_size().await.unwrap(), 5);
     digest
 }
+
+/// Racing writers of one new case id, or of one draw's result: exactly one
+/// wins, the others get Conflict, and only the winner's writes are kept.
+pub async fn concurrent_case_opens_and_results<S: Store>(store: &S) {
+    const N_TASKS: usize = 6;
+    let alice = make_user(store, "alice", Role::NationalAuthority).await;
+    store
+        .announce_draw(
+            new_draw("TV-2027", 2027, alice.id),
+            entry("draw_announced", b"announce", None),
+            audit(Some(alice.id), "draw.announce"),
+        )
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for task in 0..N_TASKS {
+        let store = store.clone();
+        let user = alice.id;
+        tasks.push(tokio::spawn(async move {
+            let state = format!("filed by {task}");
+            let case = NewCase {
+                state: state.clone(),
+                ..new_case("CL-2026-0001", "clarification", None, None, user, at(1))
+            };
+            let opened = store
+                .open_case(
+                    case,
+                    new_entry("CL-2026-0001", 0, user, &state, 2),
+                    entry("case_event", state.as_bytes(), None),
+                    audit(Some(user), "case.open"),
+                )
+                .await
+                .map(|(record, _)| record.state);
+            let result_json = format!("{{\"run\":{task}}}");
+            let run = store
+                .record_draw_result(
+                    "TV-2027",
+                    &result_json,
+                    &sha256_hex(&result_json),
+                    at(5),
+                    user,
+                    entry("draw_run", result_json.as_bytes(), None),
+                    audit(Some(user), "draw.run"),
+                )
+                .await
+                .map(|record| record.result_json);
+            (opened, run)
+        }));
+    }
+    let mut opened_states = Vec::new();
+    let mut results = Vec::new();
+    for task in tasks {
+        let (opened, run) = task.await.expect("task panicked");
+        match opened {
+            Ok(state) => opened_states.push(state),
+            Err(crate::StoreError::Conflict) => {}
+            Err(other) => panic!("racing open failed: {other:?}"),
+        }
+        match run {
+            Ok(result) => results.push(result),
+            Err(crate::StoreError::Conflict) => {}
+            Err(other) => panic!("racing result failed: {other:?}"),
+        }
+    }
+    assert_eq!(opened_states.len(), 1, "one opener wins");
+    assert_eq!(results.len(), 1, "one result is recorded");
+    let case = store.get_case("CL-2026-0001").await.unwrap().unwrap();
+    assert_eq!(case.state, opened_states[0]);
+    assert_eq!(store.case_entries("CL-2026-0001").await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .get_draw("TV-2027")
+            .await
+            .unwrap()
+            .unwrap()
+            .result_json,
+        results[0]
+    );
+    // The announcement, one opening and one result: nothing of the losers.
+    assert_eq!(store.ledger_size().await.unwrap(), 3);
+    assert_eq!(store.export_audit().await.unwrap().len(), 3);
+}
