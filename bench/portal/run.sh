@@ -7,6 +7,13 @@
 # Usage: bench/portal/run.sh [SECONDS]   (default 20 s per load phase)
 # Env:   BWCV_BIN=path/to/bwcv  skip the release build and use this binary
 #        BENCH_READ_CONNECTIONS (default 32), BENCH_WRITE_CONNECTIONS (default 16)
+#        BENCH_BACKENDS="sqlite postgresql" (default both; "sqlite" while iterating)
+#
+# Besides wrk's numbers the run prints, per phase, the server's CPU seconds
+# (user + system, from /proc/PID/stat) and requests per server CPU-second:
+# a figure that does not depend on how busy the 2 cores were with wrk or
+# other work, so changes stay comparable on a loaded machine. The load
+# average at the start of each phase is printed too.
 #
 # Read load: authenticated GETs (Bearer token of a national authority),
 # alternating GET /api/v1/declarations/{id} (body + validation problems) and
@@ -23,6 +30,7 @@ cd "$(dirname "$0")/../.."
 SECONDS_PER_PHASE="${1:-20}"
 READ_CONNECTIONS="${BENCH_READ_CONNECTIONS:-32}"
 WRITE_CONNECTIONS="${BENCH_WRITE_CONNECTIONS:-16}"
+BACKENDS="${BENCH_BACKENDS:-sqlite postgresql}"
 PG_PORT=55440
 HTTP_PORT=18090
 GOAL_READS=2000
@@ -115,6 +123,12 @@ stop_server() {
   kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
 
+# CPU seconds (user + system) the server process has used so far.
+server_cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$SERVER_PID/stat"
+}
+load_average() { cut -d' ' -f1 /proc/loadavg; }
+
 RESULTS="$WORK/results.tsv"
 bench_backend() { # name, database URL
   local name="$1" url="$2" token
@@ -131,27 +145,40 @@ bench_backend() { # name, database URL
   done
   curl -sf -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP_PORT/api/v1/declarations/1"
 
-  echo "-- reads: wrk -t2 -c$READ_CONNECTIONS -d${SECONDS_PER_PHASE}s" >&2
+  local r_load r_cpu0 r_cpu1 s_load s_cpu0 s_cpu1
+  r_load=$(load_average); r_cpu0=$(server_cpu_seconds)
+  echo "-- reads: wrk -t2 -c$READ_CONNECTIONS -d${SECONDS_PER_PHASE}s (load average $r_load)" >&2
   timeout $((SECONDS_PER_PHASE + 30)) wrk -t2 -c"$READ_CONNECTIONS" -d"${SECONDS_PER_PHASE}s" --latency \
     -H "Authorization: Bearer $token" -s "$WORK/reads.lua" "http://127.0.0.1:$HTTP_PORT" >"$WORK/reads-$name.txt"
+  r_cpu1=$(server_cpu_seconds)
   cat "$WORK/reads-$name.txt" >&2
-  echo "-- submissions: wrk -t2 -c$WRITE_CONNECTIONS -d${SECONDS_PER_PHASE}s" >&2
+  s_load=$(load_average); s_cpu0=$(server_cpu_seconds)
+  echo "-- submissions: wrk -t2 -c$WRITE_CONNECTIONS -d${SECONDS_PER_PHASE}s (load average $s_load)" >&2
   timeout $((SECONDS_PER_PHASE + 30)) wrk -t2 -c"$WRITE_CONNECTIONS" -d"${SECONDS_PER_PHASE}s" --latency \
     -H "Authorization: Bearer $token" -s "$WORK/submit.lua" \
     "http://127.0.0.1:$HTTP_PORT/api/v1/declarations" >"$WORK/submit-$name.txt"
+  s_cpu1=$(server_cpu_seconds)
   cat "$WORK/submit-$name.txt" >&2
   stop_server
 
   read -r r_rps r_p99 r_bad r_err <<<"$(parse_wrk "$WORK/reads-$name.txt")"
   read -r s_rps s_p99 s_bad s_err <<<"$(parse_wrk "$WORK/submit-$name.txt")"
-  printf '%s\treads\t%s\t%s\t%s\t%s\n' "$name" "$r_rps" "$r_p99" "$r_bad" "$r_err" >>"$RESULTS"
-  printf '%s\tsubmissions\t%s\t%s\t%s\t%s\n' "$name" "$s_rps" "$s_p99" "$s_bad" "$s_err" >>"$RESULTS"
+  printf '%s\treads\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$r_rps" "$r_p99" "$r_bad" "$r_err" \
+    "$(awk -v a="$r_cpu0" -v b="$r_cpu1" 'BEGIN { print b - a }')" "$r_load" >>"$RESULTS"
+  printf '%s\tsubmissions\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$s_rps" "$s_p99" "$s_bad" "$s_err" \
+    "$(awk -v a="$s_cpu0" -v b="$s_cpu1" 'BEGIN { print b - a }')" "$s_load" >>"$RESULTS"
 }
 
+SQLITE_SUBMITTED="-"
+PG_SUBMITTED="-"
+if [[ " $BACKENDS " == *" sqlite "* ]]; then
 # SQLite: fresh file.
 bench_backend sqlite "sqlite://$WORK/bench.db"
 SQLITE_SUBMITTED=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from declarations where status='submitted'\").fetchone()[0])" "$WORK/bench.db" 2>/dev/null || echo "?")
 
+fi
+
+if [[ " $BACKENDS " == *" postgresql "* ]]; then
 # PostgreSQL: throwaway server as user postgres.
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 mkdir -p "$WORK/pg"; chown postgres:postgres "$WORK/pg"; chmod 755 "$WORK"
@@ -161,14 +188,16 @@ PG_STARTED=1
 PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 bench_backend postgresql "$PG_URL"
 PG_SUBMITTED=$(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc "select count(*) from declarations where status='submitted'" 2>/dev/null || echo "?")
+fi
 
 echo
 echo "== bench/portal results ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, ${SECONDS_PER_PHASE} s per phase, wrk on the same machine)"
-printf 'backend\tload\tper_s\tp99_ms\tnon_2xx\tsocket_errors\tratio_rate_to_goal\tratio_p99_to_goal\n'
-while IFS=$'\t' read -r name load rps p99 bad err; do
+printf 'backend\tload\tper_s\tp99_ms\tnon_2xx\tsocket_errors\tratio_rate_to_goal\tratio_p99_to_goal\tserver_cpu_s\tper_server_cpu_s\tloadavg_at_start\n'
+while IFS=$'\t' read -r name load rps p99 bad err cpu loadavg; do
   goal=$GOAL_READS; [ "$load" = submissions ] && goal=$GOAL_SUBMISSIONS
   awk -v n="$name" -v l="$load" -v r="$rps" -v p="$p99" -v b="$bad" -v e="$err" -v g="$goal" -v gp="$GOAL_P99_MS" \
-    'BEGIN { printf "%s\t%s\t%.0f\t%.2f\t%s\t%s\t%.2f\t%.2f\n", n, l, r, p, b, e, r / g, p / gp }'
+    -v c="$cpu" -v s="$SECONDS_PER_PHASE" -v la="$loadavg" \
+    'BEGIN { printf "%s\t%s\t%.0f\t%.2f\t%s\t%s\t%.2f\t%.2f\t%.1f\t%.0f\t%s\n", n, l, r, p, b, e, r / g, p / gp, c, (c > 0 ? r * s / c : 0), la }'
 done <"$RESULTS"
 echo "submitted declarations in the database after the run: sqlite $SQLITE_SUBMITTED, postgresql $PG_SUBMITTED"
 echo "goals (SQLite, 2 cores): reads >= $GOAL_READS/s, submissions >= $GOAL_SUBMISSIONS/s, p99 < $GOAL_P99_MS ms (ratio_rate >= 1, ratio_p99 < 1)"

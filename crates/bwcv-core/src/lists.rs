@@ -244,6 +244,28 @@ pub enum Lookup<'a> {
 pub struct Catalogue {
     lists: Vec<ListInfo>,
     entries: Vec<Entry>,
+    /// Per entry (same order), its id and names already [`normalise`]d:
+    /// [`Catalogue::find`] runs for every agent of every validated
+    /// declaration, and normalising the whole catalogue on each call was
+    /// most of the portal's validation time. Derived from `entries`.
+    #[serde(skip)]
+    normalised: Vec<NormalisedEntry>,
+}
+
+/// The normalised id and names (name first, then synonyms) of one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NormalisedEntry {
+    id: String,
+    names: Vec<String>,
+}
+
+impl NormalisedEntry {
+    fn of(entry: &Entry) -> NormalisedEntry {
+        NormalisedEntry {
+            id: normalise(&entry.id),
+            names: entry.names().map(normalise).collect(),
+        }
+    }
 }
 
 /// The file layout of list data: `[[list]]` tables, then `[[entry]]` tables.
@@ -368,6 +390,7 @@ impl Catalogue {
 
         Ok(Catalogue {
             lists: lists.into_iter().map(|(_, info)| info).collect(),
+            normalised: entries.iter().map(NormalisedEntry::of).collect(),
             entries,
         })
     }
@@ -450,10 +473,9 @@ impl Catalogue {
         let exact: Vec<&Entry> = self
             .entries
             .iter()
-            .filter(|entry| {
-                normalise(&entry.id) == wanted
-                    || entry.names().any(|name| normalise(name) == wanted)
-            })
+            .zip(&self.normalised)
+            .filter(|(_, normalised)| normalised.id == wanted || normalised.names.contains(&wanted))
+            .map(|(entry, _)| entry)
             .collect();
         if !exact.is_empty() {
             return one_or_many(exact);
@@ -462,7 +484,14 @@ impl Catalogue {
         let partial: Vec<&Entry> = self
             .entries
             .iter()
-            .filter(|entry| entry.names().any(|name| normalise(name).contains(&wanted)))
+            .zip(&self.normalised)
+            .filter(|(_, normalised)| {
+                normalised
+                    .names
+                    .iter()
+                    .any(|name| name.contains(wanted.as_str()))
+            })
+            .map(|(entry, _)| entry)
             .collect();
         if !partial.is_empty() {
             return one_or_many(partial);
@@ -478,15 +507,13 @@ impl Catalogue {
     fn suggestions(&self, wanted: &str) -> Vec<&Entry> {
         let budget = (wanted.chars().count() / 4).clamp(1, 3);
         let mut scored: Vec<(usize, usize, &Entry)> = Vec::new();
-        for (position, entry) in self.entries.iter().enumerate() {
-            let best = entry
-                .names()
-                .flat_map(|name| {
-                    let whole = normalise(name);
-                    let words: Vec<String> = whole.split(' ').map(str::to_owned).collect();
-                    std::iter::once(whole).chain(words)
-                })
-                .map(|candidate| edit_distance(wanted, &candidate))
+        for (position, (entry, normalised)) in self.entries.iter().zip(&self.normalised).enumerate()
+        {
+            let best = normalised
+                .names
+                .iter()
+                .flat_map(|whole| std::iter::once(whole.as_str()).chain(whole.split(' ')))
+                .map(|candidate| edit_distance(wanted, candidate))
                 .min();
             if let Some(distance) = best.filter(|distance| *distance <= budget) {
                 scored.push((distance, position, entry));

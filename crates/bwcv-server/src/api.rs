@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, Failure, FieldProblem};
 use crate::pages::justification;
-use crate::workflow::{self, check_body, load_readable};
+use crate::workflow::{self, load_readable, stored_problems};
 use crate::{AppState, OPENAPI_JSON};
 
 /// A declaration as the API shows it.
@@ -153,23 +153,29 @@ pub(crate) async fn create_declaration<S: Store>(
         workflow::parse_classification(request.classification.as_deref().unwrap_or(""))?;
     let why = justification(&headers, request.justification.as_deref())
         .unwrap_or_else(|| "CBM return of own State Party".into());
-    let record = workflow::create_draft(
-        &state,
-        &auth,
-        Some(request.submission),
-        None,
-        visibility,
-        classification,
-        &why,
-    )
-    .await?;
-    let (_, problems) = check_body(&state, &record.body);
-    let record = if request.submit {
-        workflow::submit_draft(&state, &auth, &record, record.version, &why)
-            .await?
-            .0
+    let (record, problems) = if request.submit {
+        workflow::create_and_submit(
+            &state,
+            &auth,
+            request.submission,
+            visibility,
+            classification,
+            &why,
+        )
+        .await?
     } else {
-        record
+        let record = workflow::create_draft(
+            &state,
+            &auth,
+            Some(request.submission),
+            None,
+            visibility,
+            classification,
+            &why,
+        )
+        .await?;
+        let problems = stored_problems(&state, &record);
+        (record, problems)
     };
     let mut shown = view(&record, None);
     shown.problems = Some(field_problems(&problems));
@@ -197,7 +203,7 @@ pub(crate) async fn get_declaration<S: Store>(
 ) -> Result<Json<DeclarationView>, ApiError> {
     let why = justification(&headers, query.justification.as_deref());
     let record = load_readable(&state, &auth, &id, why).await?;
-    let (_, problems) = check_body(&state, &record.body);
+    let problems = stored_problems(&state, &record);
     let mut shown = view(&record, Some(record.body.clone()));
     shown.problems = Some(field_problems(&problems));
     Ok(Json(shown))

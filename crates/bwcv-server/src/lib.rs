@@ -35,6 +35,7 @@ pub mod draws;
 pub mod error;
 mod notifications;
 mod pages;
+mod validation_cache;
 mod workflow;
 
 pub use auth::{hash_password, hash_password_blocking};
@@ -120,6 +121,9 @@ pub struct AppState<S> {
     /// Serialises custody appends so that each event's `previous` link is
     /// checked against the chain head it is appended after.
     custody_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Validation problems per stored declaration version
+    /// (`validation_cache`: reads do not re-validate an unchanged body).
+    problem_cache: Arc<validation_cache::ProblemCache>,
 }
 
 impl<S: Clone> Clone for AppState<S> {
@@ -129,6 +133,7 @@ impl<S: Clone> Clone for AppState<S> {
             config: Arc::clone(&self.config),
             dummy_hash: Arc::clone(&self.dummy_hash),
             custody_lock: Arc::clone(&self.custody_lock),
+            problem_cache: Arc::clone(&self.problem_cache),
         }
     }
 }
@@ -141,6 +146,7 @@ impl<S: Store> AppState<S> {
             config: Arc::new(config),
             dummy_hash: Arc::new(dummy_hash),
             custody_lock: Arc::new(tokio::sync::Mutex::new(())),
+            problem_cache: Arc::default(),
         })
     }
 

@@ -4,6 +4,7 @@
 //! the year-to-year diff, and the Secretariat dashboard.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -212,22 +213,31 @@ pub(crate) fn declaration_ledger_entry(
     record: &DeclarationRecord,
     at: chrono::DateTime<Utc>,
 ) -> Result<NewLedgerEntry, Failure> {
-    let submission_digest =
-        bwcv_ledger::merkle::Hash::from_hex(&record.digest).map_err(|error| {
-            Failure::Internal(format!(
-                "stored digest of declaration {}: {error}",
-                record.id
-            ))
-        })?;
-    let year = u16::try_from(record.reporting_year).map_err(|_| {
-        Failure::Internal(format!(
-            "reporting year {} out of range",
-            record.reporting_year
-        ))
-    })?;
+    ledger_entry_of(
+        &record.state_party,
+        record.reporting_year,
+        &record.digest,
+        &format!("declaration {}", record.id),
+        at,
+    )
+}
+
+/// [`declaration_ledger_entry`] from the parts it records (`what` names
+/// the declaration in error messages).
+fn ledger_entry_of(
+    state_party: &StatePartyCode,
+    reporting_year: i32,
+    digest: &str,
+    what: &str,
+    at: chrono::DateTime<Utc>,
+) -> Result<NewLedgerEntry, Failure> {
+    let submission_digest = bwcv_ledger::merkle::Hash::from_hex(digest)
+        .map_err(|error| Failure::Internal(format!("stored digest of {what}: {error}")))?;
+    let year = u16::try_from(reporting_year)
+        .map_err(|_| Failure::Internal(format!("reporting year {reporting_year} out of range")))?;
     let entry = bwcv_ledger::entry::Entry::DeclarationSubmittedV1(
         bwcv_ledger::entry::DeclarationSubmittedV1 {
-            state_party: record.state_party.as_str().to_owned(),
+            state_party: state_party.as_str().to_owned(),
             year,
             form: "cbm".to_owned(),
             submission_digest,
@@ -250,6 +260,17 @@ pub(crate) fn check_body<S: Store>(
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let parsed = bwcv_declare::check(&bytes, &state.validation_context());
     (parsed.submission, parsed.problems)
+}
+
+/// Validation problems of a stored declaration's body, validated once per
+/// stored version (`crate::validation_cache`).
+pub(crate) fn stored_problems<S: Store>(
+    state: &AppState<S>,
+    record: &DeclarationRecord,
+) -> std::sync::Arc<[Problem]> {
+    state
+        .problem_cache
+        .get_or_compute(record, || check_body(state, &record.body).1)
 }
 
 /// A new, empty return of `state_party` for `year`.
@@ -303,6 +324,85 @@ pub(crate) async fn create_draft<S: Store>(
     classification: Classification,
     why: &str,
 ) -> Result<DeclarationRecord, Failure> {
+    let (draft, audit) = new_draft(auth, body, year, visibility, classification, why)?;
+    Ok(state.store.save_draft(draft, audit).await?)
+}
+
+/// Creates a draft and submits it in one request (the API's
+/// `"submit": true`), with the same checks, audit records and ledger
+/// entry as [`create_draft`] followed by [`submit_draft`]; when the body
+/// has no errors both are written in one store transaction
+/// ([`Store::create_and_submit_declaration`]). With errors the draft is
+/// saved and the submission refused, as the two steps would.
+pub(crate) async fn create_and_submit<S: Store>(
+    state: &AppState<S>,
+    auth: &Auth,
+    body: Value,
+    visibility: Visibility,
+    classification: Classification,
+    why: &str,
+) -> Result<(DeclarationRecord, std::sync::Arc<[Problem]>), Failure> {
+    let (draft, create_audit) = new_draft(auth, Some(body), None, visibility, classification, why)?;
+    let problems: std::sync::Arc<[Problem]> = check_body(state, &draft.body).1.into();
+    let meta = RecordMeta {
+        id: String::new(),
+        kind: RecordKind::Declaration,
+        owner: Some(draft.state_party.clone()),
+        classification: draft.classification,
+        visibility: draft.visibility,
+        stage: Stage::Draft,
+    };
+    let grants = access_grants(state, auth).await?;
+    let change = access::decide(
+        &auth.principal(),
+        Action::Change,
+        &meta,
+        &grants,
+        Utc::now().timestamp(),
+    );
+    if matches!(change, Decision::Deny(_)) || bwcv_declare::problem::has_errors(&problems) {
+        // Not submittable: keep the draft, refuse as submit_draft does.
+        let record = state.store.save_draft(draft, create_audit).await?;
+        let (submitted, _) = submit_draft(state, auth, &record, record.version, why).await?;
+        return Ok((submitted, problems));
+    }
+    let ledger_entry = ledger_entry_of(
+        &draft.state_party,
+        draft.reporting_year,
+        &draft.digest,
+        "a new declaration",
+        draft.at,
+    )?;
+    let submit_audit = new_audit(
+        Some(auth),
+        "declaration.submit",
+        "declaration",
+        None,
+        draft.classification,
+        why,
+        AuditOutcome::Success,
+        serde_json::json!({"digest": draft.digest}),
+    );
+    let (record, _) = state
+        .store
+        .create_and_submit_declaration(draft, create_audit, ledger_entry, submit_audit)
+        .await?;
+    let cached = Arc::clone(&problems);
+    state
+        .problem_cache
+        .get_or_compute(&record, move || cached.to_vec());
+    Ok((record, problems))
+}
+
+/// The draft and audit record [`create_draft`] stores, after its checks.
+fn new_draft(
+    auth: &Auth,
+    body: Option<Value>,
+    year: Option<i32>,
+    visibility: Visibility,
+    classification: Classification,
+    why: &str,
+) -> Result<(DeclarationDraft, bwcv_store::NewAuditRecord), Failure> {
     let state_party = match (&auth.user.role, &auth.user.state_party) {
         (Role::NationalAuthority, Some(code)) => code.clone(),
         _ => {
@@ -375,23 +475,17 @@ pub(crate) async fn create_draft<S: Store>(
         actor: auth.user.id,
         at: now,
     };
-    let record = state
-        .store
-        .save_draft(
-            draft,
-            new_audit(
-                Some(auth),
-                "declaration.create",
-                "declaration",
-                None,
-                classification,
-                why,
-                AuditOutcome::Success,
-                serde_json::json!({"reporting_year": reporting_year}),
-            ),
-        )
-        .await?;
-    Ok(record)
+    let audit = new_audit(
+        Some(auth),
+        "declaration.create",
+        "declaration",
+        None,
+        classification,
+        why,
+        AuditOutcome::Success,
+        serde_json::json!({"reporting_year": reporting_year}),
+    );
+    Ok((draft, audit))
 }
 
 /// Saves a changed body of a draft the principal may change.
@@ -451,7 +545,7 @@ pub(crate) async fn submit_draft<S: Store>(
     if let Decision::Deny(reason) = decide(auth, Action::Change, record, &grants) {
         return Err(Failure::Forbidden(reason.to_string()));
     }
-    let (_, problems) = check_body(state, &record.body);
+    let problems = stored_problems(state, record);
     if bwcv_declare::problem::has_errors(&problems) {
         return Err(Failure::BadRequest {
             message: "The declaration has errors; correct them before submitting.".into(),
@@ -789,7 +883,7 @@ pub(crate) async fn show<S: Store>(
         Err(failure) => return justify_or(&auth, failure, format!("/declarations/{id}")),
     };
     let grants = access_grants(&state, &auth).await?;
-    let (_, problems) = check_body(&state, &record.body);
+    let problems = stored_problems(&state, &record);
     let base = format!("/declarations/{}", record.id);
     render(&ShowPage {
         nav: Nav::of(&auth),
@@ -913,11 +1007,12 @@ pub(crate) async fn form_page<S: Store>(
         return Err(WebError(Failure::NotFound));
     };
     let grants = access_grants(&state, &auth).await?;
-    let (_, problems) = check_body(&state, &record.body);
+    let problems = stored_problems(&state, &record);
     let prefix = cbmform::form_pointer(&key);
     let mine: Vec<Problem> = problems
-        .into_iter()
+        .iter()
         .filter(|p| p.path == prefix || p.path.starts_with(&format!("{prefix}/")))
+        .cloned()
         .collect();
     let value = record.body.get("forms").and_then(|f| f.get(&key));
     let (fields, _shown) = cbmform::render_form(&key, value, &problem_map(&mine))

@@ -127,6 +127,10 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            // sqlx pings a pooled connection before handing it out by
+            // default: one more round trip to the connection's worker
+            // thread per query, useless for a local file.
+            .test_before_acquire(false)
             // Keep the in-memory database alive: it dies with its connection.
             .idle_timeout(None)
             .max_lifetime(None)
@@ -145,6 +149,7 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(READ_CONNECTIONS)
+                .test_before_acquire(false)
                 .connect_with(base.read_only(true))
                 .await
                 .map_err(connect_error)?
@@ -395,6 +400,119 @@ async fn append_on(
         new_size: size + entries.len() as u64,
         root: plan.root,
     })
+}
+
+/// The writes of [`Store::save_draft`] inside the caller's transaction;
+/// returns the declaration's id.
+async fn save_draft_on(
+    conn: &mut SqliteConnection,
+    draft: &DeclarationDraft,
+    audit: NewAuditRecord,
+) -> Result<DeclarationId, StoreError> {
+    let body = json_text(&draft.body)?;
+    let at = time_text(draft.at);
+    let id = match draft.id {
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO declarations (state_party, reporting_year, status, visibility, \
+                 classification, body, digest, version, created_by, created_at, updated_at) \
+                 VALUES (?, ?, 'draft', ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
+            )
+            .bind(draft.state_party.as_str())
+            .bind(draft.reporting_year)
+            .bind(draft.visibility.as_str())
+            .bind(draft.classification.as_str())
+            .bind(&body)
+            .bind(&draft.digest)
+            .bind(draft.actor.0)
+            .bind(&at)
+            .bind(&at)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            DeclarationId(id)
+        }
+        Some(id) => {
+            let (state_party, status, version) = declaration_state_on(conn, id).await?;
+            if state_party != draft.state_party.as_str() {
+                return Err(StoreError::Invalid(format!(
+                    "declaration {id} belongs to State Party {state_party}, not {}",
+                    draft.state_party
+                )));
+            }
+            if status != DeclarationStatus::Draft.as_str() || version != draft.expected_version {
+                return Err(StoreError::Conflict);
+            }
+            sqlx::query(
+                "UPDATE declarations SET reporting_year = ?, visibility = ?, \
+                 classification = ?, body = ?, digest = ?, version = version + 1, \
+                 updated_at = ? WHERE id = ? AND status = 'draft' AND version = ?",
+            )
+            .bind(draft.reporting_year)
+            .bind(draft.visibility.as_str())
+            .bind(draft.classification.as_str())
+            .bind(&body)
+            .bind(&draft.digest)
+            .bind(&at)
+            .bind(id.0)
+            .bind(draft.expected_version)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            id
+        }
+    };
+    insert_audit(conn, &declaration_audit(audit, id)).await?;
+    Ok(id)
+}
+
+/// The writes of [`Store::submit_declaration`] inside the caller's
+/// transaction; returns the ledger index.
+async fn submit_on(
+    conn: &mut SqliteConnection,
+    id: DeclarationId,
+    expected_version: i64,
+    by: UserId,
+    at: Timestamp,
+    ledger_entry: &NewLedgerEntry,
+    audit: NewAuditRecord,
+) -> Result<u64, StoreError> {
+    let (_, status, version) = declaration_state_on(conn, id).await?;
+    if status != DeclarationStatus::Draft.as_str() || version != expected_version {
+        return Err(StoreError::Conflict);
+    }
+    let appended = append_on(conn, std::slice::from_ref(ledger_entry)).await?;
+    let ledger_index = appended.first_index;
+    let at = time_text(at);
+    sqlx::query(
+        "UPDATE declarations SET status = 'submitted', submitted_by = ?, submitted_at = ?, \
+         ledger_index = ?, updated_at = ? WHERE id = ? AND status = 'draft' AND version = ?",
+    )
+    .bind(by.0)
+    .bind(&at)
+    .bind(to_i64("ledger index", ledger_index)?)
+    .bind(&at)
+    .bind(id.0)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    insert_audit(conn, &declaration_audit(audit, id)).await?;
+    Ok(ledger_index)
+}
+
+/// `(state_party, status, version)` of a declaration, without its body;
+/// NotFound if there is none.
+async fn declaration_state_on(
+    conn: &mut SqliteConnection,
+    id: DeclarationId,
+) -> Result<(String, String, i64), StoreError> {
+    sqlx::query_as("SELECT state_party, status, version FROM declarations WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .ok_or(StoreError::NotFound)
 }
 
 impl Store for SqliteStore {
@@ -671,65 +789,8 @@ impl Store for SqliteStore {
     ) -> Result<DeclarationRecord, StoreError> {
         draft.validate()?;
         audit.validate()?;
-        let body = json_text(&draft.body)?;
-        let at = time_text(draft.at);
         let mut tx = self.begin().await?;
-        let id = match draft.id {
-            None => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO declarations (state_party, reporting_year, status, visibility, \
-                     classification, body, digest, version, created_by, created_at, updated_at) \
-                     VALUES (?, ?, 'draft', ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
-                )
-                .bind(draft.state_party.as_str())
-                .bind(draft.reporting_year)
-                .bind(draft.visibility.as_str())
-                .bind(draft.classification.as_str())
-                .bind(&body)
-                .bind(&draft.digest)
-                .bind(draft.actor.0)
-                .bind(&at)
-                .bind(&at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                DeclarationId(id)
-            }
-            Some(id) => {
-                let current = declaration_on(&mut tx, id)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                if current.state_party != draft.state_party {
-                    return Err(StoreError::Invalid(format!(
-                        "declaration {id} belongs to State Party {}, not {}",
-                        current.state_party, draft.state_party
-                    )));
-                }
-                if current.status != DeclarationStatus::Draft
-                    || current.version != draft.expected_version
-                {
-                    return Err(StoreError::Conflict);
-                }
-                sqlx::query(
-                    "UPDATE declarations SET reporting_year = ?, visibility = ?, \
-                     classification = ?, body = ?, digest = ?, version = version + 1, \
-                     updated_at = ? WHERE id = ? AND status = 'draft' AND version = ?",
-                )
-                .bind(draft.reporting_year)
-                .bind(draft.visibility.as_str())
-                .bind(draft.classification.as_str())
-                .bind(&body)
-                .bind(&draft.digest)
-                .bind(&at)
-                .bind(id.0)
-                .bind(draft.expected_version)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                id
-            }
-        };
-        insert_audit(&mut tx, &declaration_audit(audit, id)).await?;
+        let id = save_draft_on(&mut tx, &draft, audit).await?;
         let record = declaration_on(&mut tx, id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -749,29 +810,44 @@ impl Store for SqliteStore {
         audit.validate()?;
         ledger_entry.validate()?;
         let mut tx = self.begin().await?;
-        let current = declaration_on(&mut tx, id)
+        let ledger_index =
+            submit_on(&mut tx, id, expected_version, by, at, &ledger_entry, audit).await?;
+        let record = declaration_on(&mut tx, id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if current.status != DeclarationStatus::Draft || current.version != expected_version {
-            return Err(StoreError::Conflict);
+        tx.commit().await.map_err(db_error)?;
+        Ok((record, ledger_index))
+    }
+
+    /// One transaction (one durable commit) for both steps.
+    async fn create_and_submit_declaration(
+        &self,
+        draft: DeclarationDraft,
+        create_audit: NewAuditRecord,
+        ledger_entry: NewLedgerEntry,
+        submit_audit: NewAuditRecord,
+    ) -> Result<(DeclarationRecord, u64), StoreError> {
+        if draft.id.is_some() {
+            return Err(StoreError::Invalid(
+                "create_and_submit_declaration creates: the draft has an id".to_owned(),
+            ));
         }
-        let appended = append_on(&mut tx, std::slice::from_ref(&ledger_entry)).await?;
-        let ledger_index = appended.first_index;
-        let at = time_text(at);
-        sqlx::query(
-            "UPDATE declarations SET status = 'submitted', submitted_by = ?, submitted_at = ?, \
-             ledger_index = ?, updated_at = ? WHERE id = ? AND status = 'draft' AND version = ?",
+        draft.validate()?;
+        create_audit.validate()?;
+        submit_audit.validate()?;
+        ledger_entry.validate()?;
+        let mut tx = self.begin().await?;
+        let id = save_draft_on(&mut tx, &draft, create_audit).await?;
+        let ledger_index = submit_on(
+            &mut tx,
+            id,
+            1,
+            draft.actor,
+            draft.at,
+            &ledger_entry,
+            submit_audit,
         )
-        .bind(by.0)
-        .bind(&at)
-        .bind(to_i64("ledger index", ledger_index)?)
-        .bind(&at)
-        .bind(id.0)
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        insert_audit(&mut tx, &declaration_audit(audit, id)).await?;
+        .await?;
         let record = declaration_on(&mut tx, id)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -345,6 +345,41 @@ pub trait Store: cases::CaseStore + Clone + Send + Sync + 'static {
         audit: NewAuditRecord,
     ) -> impl Future<Output = Result<(DeclarationRecord, u64), StoreError>> + Send;
 
+    /// Creates a draft and submits it (`POST /api/v1/declarations` with
+    /// `"submit": true`): the writes of [`Store::save_draft`] (with
+    /// `create_audit`) followed by those of [`Store::submit_declaration`]
+    /// at version 1, by `draft.actor` at `draft.at` (with `ledger_entry`
+    /// and `submit_audit`). `draft.id` must be `None` (Invalid otherwise).
+    /// Backends override this to do it in ONE transaction, so that the
+    /// pair costs one durable commit and nothing of it is left on
+    /// failure; this default makes the two calls in turn.
+    fn create_and_submit_declaration(
+        &self,
+        draft: DeclarationDraft,
+        create_audit: NewAuditRecord,
+        ledger_entry: NewLedgerEntry,
+        submit_audit: NewAuditRecord,
+    ) -> impl Future<Output = Result<(DeclarationRecord, u64), StoreError>> + Send {
+        async move {
+            if draft.id.is_some() {
+                return Err(StoreError::Invalid(
+                    "create_and_submit_declaration creates: the draft has an id".to_owned(),
+                ));
+            }
+            let (by, at) = (draft.actor, draft.at);
+            let record = self.save_draft(draft, create_audit).await?;
+            self.submit_declaration(
+                record.id,
+                record.version,
+                by,
+                at,
+                ledger_entry,
+                submit_audit,
+            )
+            .await
+        }
+    }
+
     /// Submitted → acknowledged, with its audit record, in one transaction.
     /// Conflict if the declaration is not in status submitted.
     fn acknowledge_declaration(

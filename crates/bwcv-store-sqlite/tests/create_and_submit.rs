@@ -1,0 +1,173 @@
+//! `Store::create_and_submit_declaration` on SQLite (one transaction):
+//! it stores exactly what `save_draft` followed by `submit_declaration`
+//! stores, and refuses a draft that already has an id without writing.
+
+use bwcv_core::{Classification, StatePartyCode, Visibility};
+use bwcv_store::conformance::at;
+use bwcv_store::{
+    AuditFilter, AuditOutcome, DeclarationDraft, DeclarationRecord, NewAuditRecord, NewLedgerEntry,
+    NewUser, Role, Store, StoreError, UserId,
+};
+use bwcv_store_sqlite::SqliteStore;
+use serde_json::json;
+
+async fn store_with_officer() -> (SqliteStore, UserId, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_path(&dir.path().join("portal.db"))
+        .await
+        .unwrap();
+    let user = store
+        .create_user(NewUser {
+            username: "officer".into(),
+            display_name: "officer".into(),
+            role: Role::NationalAuthority,
+            state_party: Some(StatePartyCode::new("ARC").unwrap()),
+            password_hash: "$argon2id$x".into(),
+            created_at: at(0),
+        })
+        .await
+        .unwrap();
+    (store, user.id, dir)
+}
+
+fn draft(actor: UserId, year: i32) -> DeclarationDraft {
+    DeclarationDraft {
+        id: None,
+        expected_version: 0,
+        state_party: StatePartyCode::new("ARC").unwrap(),
+        reporting_year: year,
+        visibility: Visibility::Public,
+        classification: Classification::Restricted,
+        body: json!({"forms": {"a_part_1": {"n": 1.25}}, "reporting_year": year}),
+        digest: format!("{year:064x}"),
+        actor,
+        at: at(20),
+    }
+}
+
+fn audit(actor: UserId, action: &str) -> NewAuditRecord {
+    NewAuditRecord {
+        at: at(20),
+        actor: Some(actor),
+        actor_role: Some(Role::NationalAuthority),
+        action: action.into(),
+        object_kind: "declaration".into(),
+        object_id: None,
+        classification: Classification::Restricted,
+        justification: "annual return".into(),
+        outcome: AuditOutcome::Success,
+        detail: json!({}),
+    }
+}
+
+fn entry(year: i32) -> NewLedgerEntry {
+    NewLedgerEntry {
+        kind: "declaration-submitted/v1".into(),
+        body: format!("return {year}").into_bytes(),
+        sample_id: None,
+        appended_at: at(20),
+    }
+}
+
+/// The fields that do not depend on which declaration it is.
+fn comparable(record: &DeclarationRecord) -> serde_json::Value {
+    json!({
+        "status": record.status.as_str(),
+        "version": record.version,
+        "visibility": record.visibility.as_str(),
+        "classification": record.classification.as_str(),
+        "body": record.body,
+        "created_by": record.created_by.0,
+        "created_at": record.created_at.to_rfc3339(),
+        "updated_at": record.updated_at.to_rfc3339(),
+        "submitted_by": record.submitted_by.map(|u| u.0),
+        "submitted_at": record.submitted_at.map(|t| t.to_rfc3339()),
+        "acknowledged_at": record.acknowledged_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+#[tokio::test]
+async fn one_transaction_stores_what_the_two_steps_store() {
+    let (store, officer, _dir) = store_with_officer().await;
+
+    // Two steps.
+    let saved = store
+        .save_draft(draft(officer, 2021), audit(officer, "declaration.create"))
+        .await
+        .unwrap();
+    let (two_steps, first_index) = store
+        .submit_declaration(
+            saved.id,
+            saved.version,
+            officer,
+            at(20),
+            entry(2021),
+            audit(officer, "declaration.submit"),
+        )
+        .await
+        .unwrap();
+
+    // One call.
+    let (combined, second_index) = store
+        .create_and_submit_declaration(
+            draft(officer, 2022),
+            audit(officer, "declaration.create"),
+            entry(2022),
+            audit(officer, "declaration.submit"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second_index, first_index + 1);
+    assert_eq!(combined.ledger_index, Some(second_index));
+    assert_eq!(combined.reporting_year, 2022);
+    let mut expected = comparable(&two_steps);
+    expected["body"] = json!({"forms": {"a_part_1": {"n": 1.25}}, "reporting_year": 2022});
+    assert_eq!(comparable(&combined), expected);
+    // What it returned is what is stored.
+    assert_eq!(
+        store.get_declaration(combined.id).await.unwrap().as_ref(),
+        Some(&combined)
+    );
+    let stored_entry = store.ledger_entry(second_index).await.unwrap().unwrap();
+    assert_eq!(stored_entry.body, b"return 2022");
+
+    // The same audit trail: create then submit, both naming the record.
+    for record in [&two_steps, &combined] {
+        let trail = store
+            .list_audit(AuditFilter {
+                object_kind: Some("declaration".into()),
+                object_id: Some(record.id.to_string()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        let actions: Vec<&str> = trail.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["declaration.create", "declaration.submit"]);
+    }
+}
+
+#[tokio::test]
+async fn a_draft_with_an_id_is_refused_and_nothing_is_written() {
+    let (store, officer, _dir) = store_with_officer().await;
+    let saved = store
+        .save_draft(draft(officer, 2021), audit(officer, "declaration.create"))
+        .await
+        .unwrap();
+    let audit_before = store.export_audit().await.unwrap().len();
+    let mut again = draft(officer, 2021);
+    again.id = Some(saved.id);
+    again.expected_version = 1;
+    let result = store
+        .create_and_submit_declaration(
+            again,
+            audit(officer, "declaration.create"),
+            entry(2021),
+            audit(officer, "declaration.submit"),
+        )
+        .await;
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+    assert_eq!(store.ledger_size().await.unwrap(), 0);
+    assert_eq!(store.export_audit().await.unwrap().len(), audit_before);
+    let unchanged = store.get_declaration(saved.id).await.unwrap().unwrap();
+    assert_eq!(unchanged, saved);
+}
