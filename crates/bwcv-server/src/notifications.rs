@@ -26,7 +26,7 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::WebAuth;
+use crate::auth::{MaybeAuth, WebAuth};
 use crate::calendar::visible_open_cases;
 use crate::error::{Failure, WebError};
 use crate::pages::{Nav, render};
@@ -190,12 +190,17 @@ pub(crate) async fn page<S: Store>(
 }
 
 /// `GET /notifications/count`: the navigation's link with the unread
-/// count (an htmx fragment; also a plain HTML link).
+/// count (an htmx fragment; also a plain HTML link). Without a session
+/// (expired meanwhile) it is the plain link, so that the navigation never
+/// receives a login page.
 pub(crate) async fn count<S: Store>(
     State(state): State<AppState<S>>,
-    WebAuth(auth): WebAuth,
+    MaybeAuth(auth): MaybeAuth,
 ) -> Result<Response, WebError> {
-    let unread = state.store.count_unread_notifications(auth.user.id).await?;
+    let unread = match auth {
+        Some(auth) => state.store.count_unread_notifications(auth.user.id).await?,
+        None => 0,
+    };
     let html = if unread == 0 {
         "<a href=\"/notifications\" id=\"nav-notifications\">Notifications</a>".to_owned()
     } else {

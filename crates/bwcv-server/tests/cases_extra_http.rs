@@ -1038,6 +1038,10 @@ async fn notifications_count_mark_read_and_remind_of_deadlines() {
     assert!(!fragment.contains("unread-count"), "{fragment}");
     assert_eq!(h.store.count_unread_notifications(other).await.unwrap(), 1);
     let anonymous = h.send(get("/notifications/count", None)).await;
+    assert_eq!(anonymous.status(), StatusCode::OK);
+    let fragment = text(anonymous).await;
+    assert!(fragment.contains("href=\"/notifications\"") && !fragment.contains("unread-count"));
+    let anonymous = h.send(get("/notifications", None)).await;
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
 }
 
