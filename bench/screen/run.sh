@@ -9,18 +9,21 @@
 # time and peak memory. Then again with a larger reference set (E. coli K-12
 # and EC590 added to the background).
 #
-# Usage: bash bench/screen/run.sh [PER_BIN]   (default 20 orders per bin)
+# Usage: bash bench/screen/run.sh [PER_BIN]   (default 50 orders per bin:
+# 3,000 orders, 1.42 Mb, so that every cell has n = 50 and BLAST runs long
+# enough that its start-up is not what is measured)
 # Data: ../shared/data/genomes (or $BWCV_SHARED_DATA/genomes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-PER_BIN=${1:-20}
+PER_BIN=${1:-50}
 DATA=${BWCV_SHARED_DATA:-$ROOT/../shared/data}
 G=$DATA/genomes
 [ -d "$G" ] || { echo "no genomes at $G" >&2; exit 2; }
 WORK=${BENCH_WORK:-$(mktemp -d /tmp/bwcv-bench-screen.XXXXXX)}
 mkdir -p "$WORK"
 echo "== work folder $WORK"
+echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load: $(uptime | sed 's/.*load average: //')"
 
 if ! command -v blastn >/dev/null || ! command -v tblastx >/dev/null || [ ! -x /usr/bin/time ]; then
   echo "== installing ncbi-blast+ and time (apt-get)"
@@ -56,6 +59,7 @@ run_set() {
   # the same references for both tools; BLAST gets clean ids and an origin map
   python3 bench/screen/refs.py "$D/refs.fa" "$D/origin.tsv" --concern "${CONCERN[@]}" --background "${BG[@]}"
 
+  echo "load before bwcv: $(uptime | sed 's/.*load average: //')"
   /usr/bin/time -v -o "$D/bwcv_build.time" "$BWCV" seq db build \
     --concern "${CONCERN[@]}" --background "${BG[@]}" \
     --taxonomy "$V" --taxid-map "$WORK/taxid.map" --output "$D/screen.db" 2> "$D/bwcv_build.log"
@@ -68,7 +72,9 @@ run_set() {
     [ "$RC" -le 1 ] || { echo "bwcv screen failed ($RC)" >&2; exit 2; }
   done
 
+  stat -c %s "$D/screen.db" > "$D/bwcv_db.bytes"
   makeblastdb -in "$D/refs.fa" -dbtype nucl -out "$D/blastdb" >/dev/null
+  echo "load before BLAST: $(uptime | sed 's/.*load average: //')"
   local FMT="6 qseqid sseqid pident length qstart qend sstart send evalue bitscore"
   for TOOL in blastn tblastx; do
     local -a OPTS=()
@@ -86,6 +92,7 @@ run_set() {
     python3 -c "print($END - $START)" > "$D/${TOOL}.wall"
     cat "$D/${TOOL}_h1.tsv" "$D/${TOOL}_h2.tsv" > "$D/${TOOL}.tsv"
   done
+  echo "load after BLAST: $(uptime | sed 's/.*load average: //')"
   python3 bench/screen/analyze.py --truth "$WORK/truth.tsv" --origin "$D/origin.tsv" --folder "$D" --orders "$WORK/orders.fa"
 }
 

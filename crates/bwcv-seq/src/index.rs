@@ -8,8 +8,8 @@
 //! are the text positions of that key, ascending. Keys that occur more than
 //! `max_occurrences` times are left out (repeats, low complexity).
 
-use crate::alphabet::{self, AA_SENTINEL, NT_SENTINEL};
-use crate::db::{Database, Molecule};
+use crate::alphabet::{self, AA_ALPHABET, AA_SENTINEL, NT_ALPHABET, NT_SENTINEL};
+use crate::db::{Database, Molecule, Reference};
 
 /// Errors in seed patterns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -176,7 +176,8 @@ impl Seed {
         }
     }
 
-    fn table_size(&self, alphabet: usize) -> usize {
+    /// Size of the direct-address table for `alphabet`.
+    pub fn table_size(&self, alphabet: usize) -> usize {
         alphabet.pow(self.offsets.len() as u32)
     }
 }
@@ -257,6 +258,35 @@ impl Text {
         self.codes.push(sentinel);
     }
 
+    /// Length of [`Text::nucleotide`] for these references.
+    pub fn nucleotide_len(references: &[Reference]) -> usize {
+        1 + references
+            .iter()
+            .filter(|reference| reference.molecule == Molecule::Nucleotide && reference.length > 0)
+            .map(|reference| reference.length as usize + 1)
+            .sum::<usize>()
+    }
+
+    /// Length of [`Text::protein`] for these references.
+    pub fn protein_len(references: &[Reference]) -> usize {
+        let mut total = 1;
+        for reference in references {
+            let length = reference.length as usize;
+            match reference.molecule {
+                Molecule::Protein if length > 0 => total += length + 1,
+                Molecule::Protein => {}
+                Molecule::Nucleotide => {
+                    for offset in 0..3 {
+                        if length >= offset + 3 {
+                            total += 2 * ((length - offset) / 3 + 1);
+                        }
+                    }
+                }
+            }
+        }
+        total
+    }
+
     /// The segment containing text position `position`.
     pub fn segment_at(&self, position: u32) -> Option<&Segment> {
         let index = self
@@ -269,7 +299,7 @@ impl Text {
 }
 
 /// A spaced-seed index of a text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmerIndex {
     /// The seed.
     pub seed: Seed,
@@ -279,6 +309,48 @@ pub struct KmerIndex {
     positions: Vec<u32>,
     /// Number of keys left out because they were too frequent.
     pub n_masked_keys: u64,
+}
+
+/// The indexes a database stores: one per DNA seed over the nucleotide
+/// text, and the amino-acid index over the translated text (when the
+/// database is built with the protein level).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Indexes {
+    /// One index per DNA seed, in the order of `BuildParams::dna_seeds`.
+    pub dna: Vec<KmerIndex>,
+    /// The amino-acid index.
+    pub protein: Option<KmerIndex>,
+}
+
+impl Indexes {
+    /// Builds the indexes of `database` from its sequences and build
+    /// parameters (DNA and protein in parallel). Deterministic.
+    pub fn build(database: &Database) -> Result<Self, SeedError> {
+        let params = &database.meta.params;
+        let dna_seeds: Vec<Seed> = params
+            .dna_seeds
+            .iter()
+            .map(|pattern| Seed::parse(pattern, NT_ALPHABET))
+            .collect::<Result<_, _>>()?;
+        let protein_seed = Seed::parse(&params.protein_seed, AA_ALPHABET)?;
+        let max_occurrences = params.max_occurrences;
+        let (dna, protein) = rayon::join(
+            || {
+                let text = Text::nucleotide(database);
+                dna_seeds
+                    .into_iter()
+                    .map(|seed| KmerIndex::build(&text.codes, seed, NT_ALPHABET, max_occurrences))
+                    .collect()
+            },
+            || {
+                params.protein_level.then(|| {
+                    let text = Text::protein(database);
+                    KmerIndex::build(&text.codes, protein_seed, AA_ALPHABET, max_occurrences)
+                })
+            },
+        );
+        Ok(Self { dna, protein })
+    }
 }
 
 impl KmerIndex {
@@ -325,6 +397,77 @@ impl KmerIndex {
         }
     }
 
+    /// Rebuilds an index from its stored parts: the number of positions of
+    /// every key (`counts`, one per key of the table) and the positions in
+    /// key order. `text_len` is the length of the indexed text; every
+    /// position must leave room for the seed's span.
+    pub fn from_parts(
+        seed: Seed,
+        alphabet: usize,
+        counts: &[u32],
+        positions: Vec<u32>,
+        n_masked_keys: u64,
+        text_len: usize,
+    ) -> Result<Self, String> {
+        let table_size = seed.table_size(alphabet);
+        if counts.len() != table_size {
+            return Err(format!(
+                "seed '{}' needs {table_size} keys, the file has {}",
+                seed.pattern,
+                counts.len()
+            ));
+        }
+        let mut offsets = Vec::with_capacity(table_size + 1);
+        let mut total: u64 = 0;
+        for &count in counts {
+            offsets.push(total as u32);
+            total += u64::from(count);
+            if total > u64::from(u32::MAX) {
+                return Err("more positions than a 32-bit index holds".into());
+            }
+        }
+        offsets.push(total as u32);
+        if total != positions.len() as u64 {
+            return Err(format!(
+                "the key counts sum to {total}, the file has {} positions",
+                positions.len()
+            ));
+        }
+        let limit = text_len.saturating_sub(seed.span) as u64;
+        if let Some(bad) = positions
+            .iter()
+            .find(|&&position| u64::from(position) > limit)
+        {
+            return Err(format!(
+                "position {bad} lies outside the text of {text_len} residues"
+            ));
+        }
+        Ok(Self {
+            seed,
+            alphabet,
+            offsets,
+            positions,
+            n_masked_keys,
+        })
+    }
+
+    /// Number of positions of each key (what [`KmerIndex::from_parts`] takes).
+    pub fn counts(&self) -> impl Iterator<Item = u32> + '_ {
+        self.offsets.windows(2).map(|pair| pair[1] - pair[0])
+    }
+
+    /// All positions in key order.
+    pub fn positions(&self) -> &[u32] {
+        &self.positions
+    }
+
+    /// Range of [`KmerIndex::positions`] holding the positions of `key`.
+    #[inline]
+    pub fn range(&self, key: u32) -> (usize, usize) {
+        let key = key as usize;
+        (self.offsets[key] as usize, self.offsets[key + 1] as usize)
+    }
+
     /// Text positions where `key` occurs.
     #[inline]
     pub fn lookup(&self, key: u32) -> &[u32] {
@@ -346,6 +489,7 @@ impl KmerIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn seeds_parse_and_key() {
@@ -409,5 +553,55 @@ mod tests {
         let poly_a = seed.key(&codes, 9, 4).expect("key");
         assert!(index.lookup(poly_a).is_empty(), "AAAA occurs 9 times > 3");
         assert_eq!(index.n_masked_keys, 1);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Every valid word of a random text is found under its key, the
+            /// positions of a key are ascending and carry that key, and the
+            /// stored parts (counts, positions) rebuild the same index.
+            #[test]
+            fn the_index_holds_exactly_the_words_of_the_text(
+                codes in proptest::collection::vec(0u8..6, 0..600),
+                pattern in "1[01]{0,8}1",
+                max_occurrences in 1u32..12,
+            ) {
+                let seed = Seed::parse(&pattern, 4).expect("pattern");
+                let index = KmerIndex::build(&codes, seed.clone(), 4, max_occurrences);
+                let mut expected: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+                for position in 0..codes.len() {
+                    if let Some(key) = seed.key(&codes, position, 4) {
+                        expected.entry(key).or_default().push(position as u32);
+                    }
+                }
+                let mut n_indexed = 0;
+                let mut n_masked = 0;
+                for (key, positions) in &expected {
+                    if positions.len() > max_occurrences as usize {
+                        prop_assert!(index.lookup(*key).is_empty());
+                        n_masked += 1;
+                    } else {
+                        prop_assert_eq!(index.lookup(*key), &positions[..]);
+                        n_indexed += positions.len();
+                    }
+                }
+                prop_assert_eq!(index.len(), n_indexed);
+                prop_assert_eq!(index.n_masked_keys, n_masked);
+                let counts: Vec<u32> = index.counts().collect();
+                let rebuilt = KmerIndex::from_parts(
+                    seed,
+                    4,
+                    &counts,
+                    index.positions().to_vec(),
+                    index.n_masked_keys,
+                    codes.len(),
+                )
+                .expect("parts");
+                prop_assert_eq!(rebuilt, index);
+            }
+        }
     }
 }

@@ -184,7 +184,7 @@ pub struct RecordReport {
 #[derive(Debug)]
 pub struct Screener<'a> {
     database: &'a Database,
-    index: SearchIndex,
+    index: SearchIndex<'a>,
     params: ScreenParams,
 }
 

@@ -14,9 +14,9 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use crate::alphabet::{self, AA_ALPHABET, NT_ALPHABET, NT_SENTINEL};
+use crate::alphabet::{self, NT_SENTINEL};
 use crate::db::{Database, Molecule};
-use crate::index::{KmerIndex, NO_KEY, Seed, SeedError, Text};
+use crate::index::{KmerIndex, NO_KEY, SeedError, Text};
 
 /// DNA match score.
 pub const DNA_REWARD: i32 = 2;
@@ -82,10 +82,22 @@ pub struct SearchParams {
     pub window_overlap_nt: usize,
     /// Whether the translated search runs.
     pub protein_level: bool,
+    /// DNA seed hits are first scored without extension over the seed span
+    /// and this many nt on each side (clipped to the query and reference);
+    /// hits scoring below `dna_prefilter_min_score` there are dropped
+    /// before the X-drop extension. A chance hit scores about −18 over
+    /// 34 nt, a true hit at 15 % divergence about +51 (P(score < 0) ≈ 0.2 %,
+    /// and a real homology yields many seed hits).
+    pub dna_prefilter_flank_nt: usize,
+    /// Minimum raw score (+2/−3) of the prefilter window.
+    pub dna_prefilter_min_score: i32,
     /// The translated search skips seeds where a DNA-level alignment of at
-    /// least this density (bits per nt; 1.45 ≈ 95 % identity at +2/−3)
-    /// already explains the query: no protein alignment can change the
-    /// best-match decision there.
+    /// least this density (bits per nt) already explains the query. An
+    /// identical protein alignment scores about 5.3 BLOSUM62 units per
+    /// codon, 0.3176 × 5.3 / ln 2 / 3 ≈ 0.81 bits per nt, so where DNA
+    /// reaches 1.0 bits per nt (≈ 82 % identity at +2/−3) no protein
+    /// alignment can change the best-match decision: the protein path runs
+    /// only where DNA does not explain the query.
     pub protein_skip_bits_per_nt: f64,
 }
 
@@ -98,7 +110,9 @@ impl Default for SearchParams {
             window_nt: 100_000,
             window_overlap_nt: 5_000,
             protein_level: true,
-            protein_skip_bits_per_nt: 1.45,
+            dna_prefilter_flank_nt: 8,
+            dna_prefilter_min_score: 0,
+            protein_skip_bits_per_nt: 1.0,
         }
     }
 }
@@ -154,57 +168,36 @@ impl Hsp {
     }
 }
 
-/// The reference texts and their indexes, built when a database is opened.
+/// The reference texts (built when a database is opened) and the indexes
+/// stored in the database.
 #[derive(Debug)]
-pub struct SearchIndex {
+pub struct SearchIndex<'a> {
     /// Nucleotide text.
     pub dna_text: Text,
     /// One index per DNA seed.
-    pub dna: Vec<KmerIndex>,
+    pub dna: &'a [KmerIndex],
     /// Translated and protein text.
     pub protein_text: Option<Text>,
     /// Amino-acid index.
-    pub protein: Option<KmerIndex>,
+    pub protein: Option<&'a KmerIndex>,
 }
 
-impl SearchIndex {
-    /// Builds the texts and indexes of `database` (DNA and protein in
-    /// parallel); the protein index only when `protein_level` and the
-    /// database was built with it.
-    pub fn build(database: &Database, protein_level: bool) -> Result<Self, SeedError> {
-        let params = &database.meta.params;
-        let dna_seeds: Vec<Seed> = params
-            .dna_seeds
-            .iter()
-            .map(|pattern| Seed::parse(pattern, NT_ALPHABET))
-            .collect::<Result<_, _>>()?;
-        let protein_seed = Seed::parse(&params.protein_seed, AA_ALPHABET)?;
-        let max_occurrences = params.max_occurrences;
-        let (dna_part, protein_part) = rayon::join(
-            || {
-                let text = Text::nucleotide(database);
-                let indexes: Vec<KmerIndex> = dna_seeds
-                    .into_iter()
-                    .map(|seed| KmerIndex::build(&text.codes, seed, NT_ALPHABET, max_occurrences))
-                    .collect();
-                (text, indexes)
-            },
-            || {
-                (params.protein_level && protein_level).then(|| {
-                    let text = Text::protein(database);
-                    let index =
-                        KmerIndex::build(&text.codes, protein_seed, AA_ALPHABET, max_occurrences);
-                    (text, index)
-                })
-            },
+impl<'a> SearchIndex<'a> {
+    /// The texts of `database` next to its stored indexes; the protein text
+    /// only when `protein_level` and the database has the protein index.
+    pub fn build(database: &'a Database, protein_level: bool) -> Result<Self, SeedError> {
+        let protein = database
+            .index
+            .protein
+            .as_ref()
+            .filter(|_| protein_level && database.meta.params.protein_level);
+        let (dna_text, protein_text) = rayon::join(
+            || Text::nucleotide(database),
+            || protein.map(|_| Text::protein(database)),
         );
-        let (protein_text, protein) = match protein_part {
-            Some((text, index)) => (Some(text), Some(index)),
-            None => (None, None),
-        };
         Ok(Self {
-            dna_text: dna_part.0,
-            dna: dna_part.1,
+            dna_text,
+            dna: &database.index.dna,
             protein_text,
             protein,
         })
@@ -313,11 +306,12 @@ fn seed_and_extend(
     bounds: Range<usize>,
     text: &[u8],
     index: &KmerIndex,
-    score: fn(u8, u8) -> i32,
+    score: impl Fn(u8, u8) -> i32 + Copy,
     x_drop: i32,
     min_score: i32,
     extended_to: &mut DiagonalTable,
     skip: Option<&[bool]>,
+    prefilter: Option<(usize, i32)>,
     hits: &mut Vec<RawHit>,
 ) {
     let seed = &index.seed;
@@ -329,17 +323,54 @@ fn seed_and_extend(
         return;
     }
     let keys = seed.keys_range(query, seed_positions.start..last, index.alphabet);
-    for (key_index, &key) in keys.iter().enumerate() {
-        if key == NO_KEY {
-            continue;
+    // Blocks of query positions go through three passes of independent
+    // loads (key ranges, text positions, prefilter windows) so that the
+    // processor overlaps their cache misses; only then do the surviving
+    // hits, in the same order as a direct loop, meet the diagonal table
+    // and the branchy X-drop extension. Results do not depend on the block size.
+    const BLOCK: usize = 1024;
+    let positions = index.positions();
+    let mut ranges: Vec<(usize, usize, usize)> = Vec::with_capacity(BLOCK);
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    for block_start in (0..keys.len()).step_by(BLOCK) {
+        let block_end = (block_start + BLOCK).min(keys.len());
+        ranges.clear();
+        for (key_index, &key) in keys.iter().enumerate().take(block_end).skip(block_start) {
+            if key == NO_KEY
+                || skip.is_some_and(|mask| mask.get(key_index).copied().unwrap_or(false))
+            {
+                continue;
+            }
+            let (from, to) = index.range(key);
+            if from < to {
+                ranges.push((seed_positions.start + key_index, from, to));
+            }
         }
-        if skip.is_some_and(|mask| mask.get(key_index).copied().unwrap_or(false)) {
-            continue;
+        candidates.clear();
+        for &(query_position, from, to) in &ranges {
+            candidates.extend(
+                positions[from..to]
+                    .iter()
+                    .map(|&text_position| (query_position, text_position as usize)),
+            );
         }
-        let query_position = seed_positions.start + key_index;
-        extended_to.prune(query_position);
-        for &text_position in index.lookup(key) {
-            let text_position = text_position as usize;
+        if let Some((flank, min_window_score)) = prefilter {
+            // fixed work per hit: the seed span and `flank` on each side
+            candidates.retain(|&(query_position, text_position)| {
+                let back = flank.min(query_position - bounds.start).min(text_position);
+                let forward = (query_position + span + flank)
+                    .min(bounds.end)
+                    .min(query_position + text.len() - text_position);
+                let window_score: i32 = query[query_position - back..forward]
+                    .iter()
+                    .zip(&text[text_position - back..])
+                    .map(|(&left, &right)| score(left, right).max(DNA_PENALTY))
+                    .sum();
+                window_score >= min_window_score
+            });
+        }
+        for &(query_position, text_position) in &candidates {
+            extended_to.prune(query_position);
             let diagonal = text_position as i64 - query_position as i64;
             if let Some(end) = extended_to.reached(diagonal) {
                 if query_position < end {
@@ -471,7 +502,7 @@ pub fn search_window(
         };
         let mut extended_to = DiagonalTable::new(seeds.len());
         let mut hits = Vec::new();
-        for kmer_index in &index.dna {
+        for kmer_index in index.dna {
             seed_and_extend(
                 codes,
                 seeds.clone(),
@@ -483,6 +514,10 @@ pub fn search_window(
                 min_score_dna,
                 &mut extended_to,
                 None,
+                Some((
+                    params.dna_prefilter_flank_nt,
+                    params.dna_prefilter_min_score,
+                )),
                 &mut hits,
             );
         }
@@ -519,7 +554,7 @@ pub fn search_window(
         }
     }
     // protein level, six query frames
-    let (Some(protein_text), Some(protein_index)) = (&index.protein_text, &index.protein) else {
+    let (Some(protein_text), Some(protein_index)) = (&index.protein_text, index.protein) else {
         return hsps;
     };
     if !params.protein_level {
@@ -582,6 +617,7 @@ pub fn search_window(
             min_score_protein,
             &mut extended_to,
             Some(&skip),
+            None,
             &mut hits,
         );
         let query_frame = (offset as i8 + 1) * if reverse_frame { -1 } else { 1 };
