@@ -194,6 +194,23 @@ fn bad_databases_and_labels_are_errors() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("corrupt"));
+    // a database of format version 1 (sequences only, no stored index) is
+    // refused with a request to rebuild it
+    let mut old = std::fs::read(fixture.path("screen.db")).expect("db");
+    old[8..12].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(fixture.path("v1.db"), &old).expect("write");
+    bwcv()
+        .args(["seq", "screen"])
+        .arg(&order)
+        .arg("--db")
+        .arg(fixture.path("v1.db"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("format version 1 is not supported").and(
+                predicate::str::contains("rebuild the database with `bwcv seq db build`"),
+            ),
+        );
     bwcv()
         .args(["seq", "db", "info"])
         .arg(fixture.path("screen.db"))
