@@ -721,10 +721,17 @@ fn parse_choice(text: &str) -> Result<Choice, Failure> {
     }
 }
 
+/// The justification the page was read with, as `pages::justification`
+/// keeps one (trimmed, at most 2000 characters, no NUL); `None` if blank.
+fn clip(text: Option<&str>) -> Option<String> {
+    text.map(|w| w.trim().chars().take(2000).collect::<String>())
+        .filter(|w| !w.is_empty() && !w.contains('\0'))
+}
+
 fn back(case_id: &str, message: &str, read_justification: Option<&str>) -> Response {
     let mut url = format!("/council/{case_id}?message={}", url_encode(message));
-    if let Some(why) = read_justification.filter(|w| !w.trim().is_empty()) {
-        url.push_str(&format!("&justification={}", url_encode(why)));
+    if let Some(why) = clip(read_justification) {
+        url.push_str(&format!("&justification={}", url_encode(&why)));
     }
     Redirect::to(&url).into_response()
 }
@@ -760,11 +767,7 @@ pub(crate) async fn vote<S: Store>(
     let choice = parse_choice(&form.choice)?;
     let why = justification(&headers, form.justification.as_deref())
         .ok_or(Failure::JustificationRequired)?;
-    let read_why = form
-        .read_justification
-        .clone()
-        .filter(|w| !w.trim().is_empty())
-        .unwrap_or_else(|| why.clone());
+    let read_why = clip(form.read_justification.as_deref()).unwrap_or_else(|| why.clone());
     let loaded = load_readable(&state, &auth, &case_id, Some(&read_why)).await?;
     if let Decision::Deny(reason) = decide(&auth, Action::Change, &loaded) {
         return Err(WebError(Failure::Forbidden(reason.to_string())));
@@ -914,11 +917,7 @@ pub(crate) async fn record_decision<S: Store>(
     }
     let why = justification(&headers, form.justification.as_deref())
         .ok_or(Failure::JustificationRequired)?;
-    let read_why = form
-        .read_justification
-        .clone()
-        .filter(|w| !w.trim().is_empty())
-        .unwrap_or_else(|| why.clone());
+    let read_why = clip(form.read_justification.as_deref()).unwrap_or_else(|| why.clone());
     let loaded = load_readable(&state, &auth, &case_id, Some(&read_why)).await?;
     if let Decision::Deny(reason) = decide(&auth, Action::Change, &loaded) {
         return Err(WebError(Failure::Forbidden(reason.to_string())));

@@ -570,8 +570,32 @@ async fn a_protected_case_needs_a_justification_and_its_read_is_audited() {
         .collect::<Vec<_>>();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].justification, "preparing the vote");
-    // Voting carries its own justification; the read is audited with it.
-    assert_eq!(vote(&h, &cyr, case_id, "for").await, StatusCode::SEE_OTHER);
+    // The vote carries the page's justification back; an oversized one is
+    // clipped as every justification is, never a 500.
+    let long = "x".repeat(100_000);
+    let response = h
+        .post_form(
+            &format!("/council/{case_id}/vote"),
+            &cyr,
+            &[
+                ("choice", "for"),
+                ("justification", "instructions from capital"),
+                ("read_justification", &long),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let reads = h
+        .store
+        .list_audit(AuditFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "case.read" && r.object_id.as_deref() == Some(case_id))
+        .map(|r| r.justification.chars().count())
+        .collect::<Vec<_>>();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert_eq!(reads.iter().max(), Some(&2000));
 }
 
 // --------------------------------------------------------------- draws
