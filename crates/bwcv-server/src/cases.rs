@@ -1845,6 +1845,7 @@ struct TimelineRow {
     justification: String,
     ledger_index: u64,
     digest: String,
+    digest_short: String,
 }
 
 #[derive(Debug, Clone)]
@@ -1962,6 +1963,17 @@ fn subject_facts(subject: &Subject) -> Vec<Fact> {
     }
 }
 
+/// The first 12 hex digits of a digest, for tables (the full digest is in
+/// the JSON API and the title attribute).
+fn short(digest: &str) -> String {
+    let head: String = digest.chars().take(12).collect();
+    if head.len() < digest.len() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
 fn describe_change(change: &Change) -> String {
     match change {
         Change::Opened { kind, state, .. } => {
@@ -1974,21 +1986,21 @@ fn describe_change(change: &Change) -> String {
         } => {
             let data = match transition {
                 Transition::SendRequest { request_sha256 } => {
-                    format!("; request SHA-256 {request_sha256}")
+                    format!("; request SHA-256 {}", short(request_sha256))
                 }
                 Transition::RecordReply { reply_sha256 } => {
-                    format!("; reply SHA-256 {reply_sha256}")
+                    format!("; reply SHA-256 {}", short(reply_sha256))
                 }
                 Transition::ScheduleConsultation { meeting_at } => {
                     format!("; meeting at {}", format_time(*meeting_at))
                 }
                 Transition::HoldConsultation { minutes_sha256 } => {
-                    format!("; minutes SHA-256 {minutes_sha256}")
+                    format!("; minutes SHA-256 {}", short(minutes_sha256))
                 }
                 Transition::IssuePreliminaryReport { report_sha256 }
                 | Transition::IssueReport { report_sha256 }
                 | Transition::AppendComments { report_sha256 } => {
-                    format!("; report SHA-256 {report_sha256}")
+                    format!("; report SHA-256 {}", short(report_sha256))
                 }
                 Transition::Close { outcome } => format!("; outcome: {outcome}"),
                 Transition::AppointTeam { team } => format!(
@@ -2078,6 +2090,7 @@ async fn show_page<S: Store>(
                 justification,
                 ledger_index: entry.ledger_index,
                 digest: entry.body_sha256.clone(),
+                digest_short: short(&entry.body_sha256),
             }
         })
         .collect();
