@@ -15,6 +15,11 @@
 //! - the ledger tables, the audit log and the need-to-know grants are
 //!   append-only, enforced by database triggers that refuse UPDATE and
 //!   DELETE;
+//! - so are the case store's ([`cases::CaseStore`]) case entries, parameter
+//!   sets and draws (a draw's result is set once, its announcement never
+//!   changes); every case or draw write appends its ledger entry and its
+//!   audit record in the same transaction, and the store knows nothing of
+//!   `bwcv-cases` (bodies are JSON text it keeps byte for byte);
 //! - ledger indices are dense and unique under concurrent appends, and the
 //!   Merkle node cache (bwcv-ledger [`merkle`](bwcv_ledger::merkle)) lets a
 //!   proof cost one query of O(log n) rows;
