@@ -96,11 +96,29 @@ pub fn translate_codon(first: u8, second: u8, third: u8) -> u8 {
     if first > 3 || second > 3 || third > 3 {
         return AA_UNKNOWN;
     }
+    CODON_CODES[16 * first as usize + 4 * second as usize + third as usize]
+}
+
+/// Amino-acid codes of the 64 codons indexed by `16*first + 4*second + third`
+/// in nucleotide codes (ACGT order), derived from [`CODON_TABLE_TCAG`] at
+/// compile time.
+const CODON_CODES: [u8; 64] = {
     // ACGT codes -> TCAG positions
     const TCAG: [usize; 4] = [2, 1, 3, 0];
-    let index = 16 * TCAG[first as usize] + 4 * TCAG[second as usize] + TCAG[third as usize];
-    aa_code(CODON_TABLE_TCAG[index])
-}
+    let mut codes = [0u8; 64];
+    let mut index = 0;
+    while index < 64 {
+        let (first, second, third) = (index / 16, (index / 4) % 4, index % 4);
+        let letter = CODON_TABLE_TCAG[16 * TCAG[first] + 4 * TCAG[second] + TCAG[third]];
+        let mut code = 0;
+        while code < AA_LETTERS.len() && AA_LETTERS[code] != letter {
+            code += 1;
+        }
+        codes[index] = code as u8;
+        index += 1;
+    }
+    codes
+};
 
 /// Translates an encoded nucleotide sequence from `offset` (0, 1 or 2) in
 /// whole codons.

@@ -695,16 +695,28 @@ impl Database {
         }
         let content = &bytes[..bytes.len() - 32];
         let recorded = &bytes[bytes.len() - 32..];
-        let computed = Sha256::digest(content);
+        // the digest and the parse of the content run in parallel (both
+        // read every byte); a digest mismatch is reported before any parse error
+        let header_end = cursor.position;
+        let (computed, parsed) = rayon::join(
+            || Sha256::digest(content),
+            || Self::parse_content(content, header_end, recorded),
+        );
         if computed.as_slice() != recorded {
             return Err(Error::DigestMismatch {
                 computed: hex::encode(computed),
                 recorded: hex::encode(recorded),
             });
         }
+        parsed
+    }
+
+    /// Parses the content after the header (`position`: first byte after
+    /// the format version); `recorded` is the digest the file carries.
+    fn parse_content(content: &[u8], position: usize, recorded: &[u8]) -> Result<Self, Error> {
         let mut cursor = Cursor {
             bytes: content,
-            position: cursor.position,
+            position,
         };
         let meta_length = cursor.take_length("metadata length")?;
         let meta: Meta = serde_json::from_slice(cursor.take(meta_length, "metadata")?)?;

@@ -461,6 +461,15 @@ impl KmerIndex {
         &self.positions
     }
 
+    /// Reads the table entry of every key (a software prefetch: the loads
+    /// are independent, so their cache misses overlap). Returns a value
+    /// only to keep the reads from being optimised away.
+    pub fn touch(&self, keys: &[u32]) -> u32 {
+        keys.iter()
+            .filter(|&&key| key != NO_KEY)
+            .fold(0, |acc, &key| acc ^ self.offsets[key as usize])
+    }
+
     /// Range of [`KmerIndex::positions`] holding the positions of `key`.
     #[inline]
     pub fn range(&self, key: u32) -> (usize, usize) {

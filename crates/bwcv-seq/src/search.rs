@@ -334,6 +334,8 @@ fn seed_and_extend(
     let mut candidates: Vec<(usize, usize)> = Vec::new();
     for block_start in (0..keys.len()).step_by(BLOCK) {
         let block_end = (block_start + BLOCK).min(keys.len());
+        // the same prefetch for the key table and the first position of each key
+        std::hint::black_box(index.touch(&keys[block_start..block_end]));
         ranges.clear();
         for (key_index, &key) in keys.iter().enumerate().take(block_end).skip(block_start) {
             if key == NO_KEY
@@ -346,6 +348,10 @@ fn seed_and_extend(
                 ranges.push((seed_positions.start + key_index, from, to));
             }
         }
+        let touched = ranges
+            .iter()
+            .fold(0u32, |acc, &(_, from, _)| acc ^ positions[from]);
+        std::hint::black_box(touched);
         candidates.clear();
         for &(query_position, from, to) in &ranges {
             candidates.extend(
@@ -354,6 +360,13 @@ fn seed_and_extend(
                     .map(|&text_position| (query_position, text_position as usize)),
             );
         }
+        // touch every hit's reference byte first: a loop of a few
+        // instructions per hit lets many cache misses be in flight at once
+        // (a prefetch without unsafe code); what follows reads from cache
+        let touched = candidates
+            .iter()
+            .fold(0u8, |acc, &(_, text_position)| acc ^ text[text_position]);
+        std::hint::black_box(touched);
         if let Some((flank, min_window_score)) = prefilter {
             // fixed work per hit: the seed span and `flank` on each side
             candidates.retain(|&(query_position, text_position)| {
