@@ -605,6 +605,21 @@ fn document_label(step: Step) -> &'static str {
     }
 }
 
+pub(crate) fn json_hint(step: Step) -> &'static str {
+    match step {
+        Step::AppointTeam => {
+            "The team: {\"members\": [\"INS-0001\", \"INS-0002\"]} (inspector ids of the roster)."
+        }
+        Step::AmendRequest => {
+            "The whole investigation request as JSON (kind, requesting_state_party, investigated_state_party, alleged_facts, location, period, evidence, facility)."
+        }
+        Step::CouncilDecision => {
+            "The final tally of the Executive Council's vote, as the Council page gives it."
+        }
+        _ => "",
+    }
+}
+
 pub(crate) fn sha256_hex(text: &str) -> String {
     Hash::digest(text.as_bytes()).to_hex()
 }
@@ -915,6 +930,16 @@ async fn open<S: Store>(
 ) -> Result<LoadedCase, Failure> {
     if why.trim().is_empty() {
         return Err(Failure::JustificationRequired);
+    }
+    if kind == CaseKind::Clarification
+        && auth.user.role == Role::NationalAuthority
+        && auth.user.state_party.is_some()
+        && subject.inspected() == auth.user.state_party
+    {
+        return Err(Failure::Forbidden(
+            "a State Party asks for clarification of another State Party's declaration, not of its own"
+                .into(),
+        ));
     }
     let params = ParameterSet::builtin().clone();
     let actor = Actor::from(&auth.principal());
@@ -1863,6 +1888,7 @@ struct StepForm {
     label: String,
     input: &'static str,
     document_label: &'static str,
+    json_hint: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -2125,6 +2151,7 @@ async fn show_page<S: Store>(
                 Input::Json => "json",
             },
             document_label: document_label(step),
+            json_hint: json_hint(step),
         })
         .collect();
     let declaration_link = match &loaded.case.subject {

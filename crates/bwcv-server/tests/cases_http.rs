@@ -151,6 +151,14 @@ async fn a_clarification_from_filing_to_closure_over_the_pages() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(text(response).await.contains("no submitted declaration"));
 
+    // BOR does not raise a clarification of its own return.
+    let bor = h.login("bor-officer").await;
+    let response = h
+        .post_form("/cases/new", &bor, &raise_fields("our own return"))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(text(response).await.contains("not of its own"));
+
     // Raised.
     let response = h
         .post_form(
@@ -196,7 +204,6 @@ async fn a_clarification_from_filing_to_closure_over_the_pages() {
     }
 
     let analyst = h.login("analyst").await;
-    let bor = h.login("bor-officer").await;
     let (_, page) = h.get_html(&format!("/cases/{case_id}"), &analyst).await;
     assert!(page.contains("id=\"step-send_request\""));
     assert!(page.contains("name=\"sequence\" value=\"1\""));
@@ -518,6 +525,23 @@ async fn the_api_opens_reads_and_steps_with_field_paths() {
             .iter()
             .any(|r| r.justification == "preparing the request"
                 && r.object_id.as_deref() == Some(case_id.as_str()))
+    );
+    // Listing a Protected case is audited too.
+    let response = h
+        .send(
+            Request::get("/api/v1/cases")
+                .header(header::AUTHORIZATION, format!("Bearer {analyst}"))
+                .header("x-justification", "weekly case review")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        audits(&h, "case.list")
+            .await
+            .iter()
+            .any(|r| r.justification == "weekly case review")
     );
     // The inspected State Party sees it; ARC (not concerned) does not.
     let (status, list) = api(&h, &tokens["bor-officer"], "GET", "/api/v1/cases", None).await;
