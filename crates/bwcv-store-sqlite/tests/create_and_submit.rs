@@ -171,3 +171,32 @@ async fn a_draft_with_an_id_is_refused_and_nothing_is_written() {
     let unchanged = store.get_declaration(saved.id).await.unwrap().unwrap();
     assert_eq!(unchanged, saved);
 }
+
+/// The writer never checkpoints inside a commit (`wal_autocheckpoint =
+/// 0`); the background task moves committed pages into the main file.
+#[tokio::test]
+async fn the_write_ahead_log_is_checkpointed_in_the_background() {
+    let (store, officer, dir) = store_with_officer().await;
+    let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(autocheckpoint, 0);
+    let file = dir.path().join("portal.db");
+    let before = std::fs::metadata(&file).unwrap().len();
+    let mut big = draft(officer, 2021);
+    big.body = json!({ "padding": "x".repeat(400_000) });
+    store
+        .save_draft(big, audit(officer, "declaration.create"))
+        .await
+        .unwrap();
+    let mut grown = false;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if std::fs::metadata(&file).unwrap().len() >= before + 400_000 {
+            grown = true;
+            break;
+        }
+    }
+    assert!(grown, "the committed pages never reached the database file");
+}
