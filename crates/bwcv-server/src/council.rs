@@ -43,7 +43,7 @@ use bwcv_core::StatePartyCode;
 use bwcv_core::access::{self, Action, Decision};
 use bwcv_core::params::ParameterSet;
 use bwcv_store::cases::{CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, NewCaseEntry};
-use bwcv_store::{AuditOutcome, Role, Store, UserId};
+use bwcv_store::{AuditOutcome, Role, Store, User, UserId};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -563,6 +563,63 @@ fn case_page(
     })
 }
 
+/// Stores a vote already checked with `council::check_vote`: a `vote`
+/// entry (canonical JSON of the `bwcv_cases` value), its `case-event/v1`
+/// ledger entry (kind `council_vote:SHA256` of the vote, the state
+/// unchanged) and the audit record, in the store's one transaction.
+pub(crate) async fn append_vote<S: Store>(
+    store: &S,
+    record: &CaseRecord,
+    vote: &Vote,
+    actor: &User,
+    why: &str,
+) -> Result<(), Failure> {
+    let body = String::from_utf8(bwcv_cases::canonical::to_bytes(vote))
+        .map_err(|error| Failure::Internal(format!("vote JSON: {error}")))?;
+    let body_sha256 = hex::encode(Sha256::digest(body.as_bytes()));
+    let ledger = crate::draws::case_event_entry(
+        &record.case_id,
+        "council_vote",
+        &body_sha256,
+        &record.state,
+        &record.state,
+        &actor.username,
+        why,
+        vote.at,
+    );
+    let audit_record = bwcv_store::NewAuditRecord {
+        at: vote.at,
+        actor: Some(actor.id),
+        actor_role: Some(actor.role),
+        action: "case.vote".to_owned(),
+        object_kind: "case".to_owned(),
+        object_id: Some(record.case_id.clone()),
+        classification: record.classification,
+        justification: why.to_owned(),
+        outcome: AuditOutcome::Success,
+        detail: serde_json::json!({"member": vote.member.to_string(), "vote_sha256": body_sha256}),
+    };
+    store
+        .append_case_entry(
+            NewCaseEntry {
+                case_id: record.case_id.clone(),
+                sequence: record.n_records,
+                kind: CaseEntryKind::Vote,
+                at: vote.at,
+                actor: actor.id,
+                body_json: body,
+                body_sha256,
+                state_after: record.state.clone(),
+                next_deadline: record.next_deadline,
+                next_deadline_label: record.next_deadline_label.clone(),
+            },
+            ledger,
+            audit_record,
+        )
+        .await?;
+    Ok(())
+}
+
 // ------------------------------------------------------------- handlers
 
 #[derive(Debug, Deserialize)]
@@ -819,49 +876,7 @@ pub(crate) async fn vote<S: Store>(
         .await?;
         return Err(WebError(failure));
     }
-    let body = String::from_utf8(bwcv_cases::canonical::to_bytes(&vote))
-        .map_err(|error| Failure::Internal(format!("vote JSON: {error}")))?;
-    let body_sha256 = hex::encode(Sha256::digest(body.as_bytes()));
-    let record = &standing.record;
-    let ledger = crate::draws::case_event_entry(
-        &case_id,
-        "council_vote",
-        &body_sha256,
-        &record.state,
-        &record.state,
-        &auth.user.username,
-        &why,
-        now,
-    );
-    let audit_record = new_audit(
-        Some(&auth),
-        "case.vote",
-        "case",
-        Some(case_id.clone()),
-        record.classification,
-        &why,
-        AuditOutcome::Success,
-        serde_json::json!({"member": vote.member.to_string(), "vote_sha256": body_sha256}),
-    );
-    state
-        .store
-        .append_case_entry(
-            NewCaseEntry {
-                case_id: case_id.clone(),
-                sequence: record.n_records,
-                kind: CaseEntryKind::Vote,
-                at: now,
-                actor: auth.user.id,
-                body_json: body,
-                body_sha256,
-                state_after: record.state.clone(),
-                next_deadline: record.next_deadline,
-                next_deadline_label: record.next_deadline_label.clone(),
-            },
-            ledger,
-            audit_record,
-        )
-        .await?;
+    append_vote(&state.store, &standing.record, &vote, &auth.user, &why).await?;
     // When this vote makes the outcome final, the Secretariat is told to
     // record it.
     let mut all = recorded;

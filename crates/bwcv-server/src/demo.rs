@@ -129,6 +129,7 @@ pub async fn seed<S: Store>(store: &S, world: &DemoWorld) -> Result<Vec<DemoAcco
             .await?;
     }
     seed_draw(store, world).await?;
+    accounts.extend(seed_council(store, world).await?);
     seed_cases(store, world).await?;
     Ok(accounts)
 }
@@ -336,4 +337,101 @@ pub async fn seed_cases<S: Store>(store: &S, world: &DemoWorld) -> Result<(), Fa
     )
     .await?;
     Ok(())
+}
+
+/// Executive Council seats for the Council pages (one account per seat,
+/// passwords printed with the others) and a field investigation filed two
+/// hours ago, one seat having voted, so the voting page is live.
+pub async fn seed_council<S: Store>(
+    store: &S,
+    world: &DemoWorld,
+) -> Result<Vec<DemoAccount>, Failure> {
+    use bwcv_cases::case::{CaseKind, Subject, Transition};
+    use bwcv_cases::council::{Choice, Vote};
+    use bwcv_cases::investigation::{
+        Evidence, FieldGround, InvestigationKind, InvestigationRequest, Location, Period,
+    };
+    let codes: Vec<&StatePartyCode> = world.states.iter().map(|s| &s.code).collect();
+    let [first, second, third, fourth, ..] = codes.as_slice() else {
+        return Ok(Vec::new());
+    };
+    let officer = format!("{}-officer", second.as_str().to_lowercase());
+    let Some(requester) = store.find_user_by_username(&officer).await? else {
+        return Ok(Vec::new());
+    };
+    let now = Utc::now();
+    let mut accounts = Vec::new();
+    let mut seats = Vec::new();
+    for code in [first, second, fourth] {
+        let username = format!("council-{}", code.as_str().to_lowercase());
+        let password = crate::auth::random_secret()[..16].to_owned();
+        let user = store
+            .create_user(NewUser {
+                username: username.clone(),
+                display_name: format!("Executive Council member ({code})"),
+                role: Role::CouncilMember,
+                state_party: Some((*code).clone()),
+                password_hash: crate::auth::hash_password(password.clone()).await?,
+                created_at: now,
+            })
+            .await?;
+        seats.push(user);
+        accounts.push(DemoAccount {
+            username,
+            role: Role::CouncilMember,
+            state_party: Some((*code).clone()),
+            password,
+        });
+    }
+    let request = InvestigationRequest {
+        kind: InvestigationKind::Field,
+        field_ground: Some(FieldGround::SuspiciousOutbreak),
+        requesting_state_party: Some((*second).clone()),
+        investigated_state_party: Some((*third).clone()),
+        alleged_facts: "An unusual cluster of anthrax cases in livestock and farm workers near the border, outside the usual season.".to_owned(),
+        location: Some(Location {
+            description: "Border district, river valley".to_owned(),
+            latitude: None,
+            longitude: None,
+        }),
+        period: Some(Period {
+            from: now - chrono::TimeDelta::days(30),
+            to: now - chrono::TimeDelta::days(20),
+        }),
+        evidence: vec![Evidence {
+            description: "Veterinary and hospital case reports".to_owned(),
+            sha256: crate::cases::sha256_hex("demo evidence: case reports"),
+        }],
+        facility: None,
+    };
+    let filed_at = now - chrono::TimeDelta::hours(2);
+    let case_id = crate::cases::seed_case(
+        store,
+        &requester,
+        CaseKind::FieldInvestigation,
+        Subject::Investigation(request),
+        Classification::Restricted,
+        now - chrono::TimeDelta::hours(3),
+        "demo data: a State Party requests a field investigation",
+        vec![(
+            &requester,
+            Transition::File,
+            filed_at,
+            "the request is complete",
+        )],
+    )
+    .await?;
+    let Some(record) = store.get_case(&case_id).await? else {
+        return Ok(accounts);
+    };
+    if let Some(voter) = seats.first() {
+        let vote = Vote {
+            member: (*first).clone(),
+            choice: Choice::For,
+            at: filed_at + chrono::TimeDelta::minutes(30),
+        };
+        crate::council::append_vote(store, &record, &vote, voter, "demo data: an early vote")
+            .await?;
+    }
+    Ok(accounts)
 }

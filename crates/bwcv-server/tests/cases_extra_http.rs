@@ -1106,3 +1106,82 @@ async fn the_demo_draw_is_published_run_and_verifies() {
         serde_json::from_value(listed["draws"][0]["record"].clone()).unwrap();
     assert_eq!(from_api, record);
 }
+
+#[tokio::test]
+async fn the_demo_has_council_seats_and_a_request_before_the_council() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = bwcv_store_sqlite::SqliteStore::open_path(&dir.path().join("demo.db"))
+        .await
+        .unwrap();
+    let world = bwcv_declare::demo::generate(7);
+    let accounts = bwcv_server::demo::seed(&store, &world).await.unwrap();
+    let seats: Vec<_> = accounts
+        .iter()
+        .filter(|a| a.role == Role::CouncilMember && a.state_party.is_some())
+        .collect();
+    assert_eq!(seats.len(), 3, "{accounts:?}");
+    let cases = store
+        .list_cases(bwcv_store::CaseFilter::default())
+        .await
+        .unwrap();
+    let request = cases
+        .iter()
+        .find(|c| c.kind == "field_investigation")
+        .unwrap();
+    assert_eq!(request.state, "filed");
+    let entries = store.case_entries(&request.case_id).await.unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.kind == CaseEntryKind::Vote)
+            .count(),
+        1
+    );
+    // A seat that has not voted votes through the page (Bearer token: no
+    // CSRF token needed).
+    let voter = store
+        .find_user_by_username(&seats[2].username)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .create_api_token(bwcv_store::NewApiToken {
+            token_hash: bwcv_server::auth::secret_hash("demo-council-token"),
+            user_id: voter.id,
+            name: "test".into(),
+            created_at: Utc::now(),
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+    let app =
+        bwcv_server::app(bwcv_server::AppState::new(store.clone(), common::config()).unwrap());
+    let send = |request: Request<Body>| {
+        let app = app.clone();
+        async move { tower::ServiceExt::oneshot(app, request).await.unwrap() }
+    };
+    let page = text(
+        send(
+            Request::get(format!("/council/{}", request.case_id))
+                .header(header::AUTHORIZATION, "Bearer demo-council-token")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await,
+    )
+    .await;
+    assert!(page.contains("id=\"cast-vote\""), "{page}");
+    let response = send(
+        Request::post(format!("/council/{}/vote", request.case_id))
+            .header(header::AUTHORIZATION, "Bearer demo-council-token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("choice=against&justification=instructions"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        store.case_entries(&request.case_id).await.unwrap().len(),
+        entries.len() + 1
+    );
+}
