@@ -763,8 +763,10 @@ fn next_deadline(case: &Case, params: &ParameterSet) -> (Option<DateTime<Utc>>, 
         .map_or((None, None), |d| (Some(d.due), Some(due_label(d.step))))
 }
 
-/// The `case-event/v1` ledger entry of `event` (crates/bwcv-ledger/FORMAT.md).
-fn ledger_entry(event: &CaseEvent) -> NewLedgerEntry {
+/// The `case-event/v1` ledger entry of `event` (crates/bwcv-ledger/FORMAT.md);
+/// `state` is the case's state after it (for an event that changes no
+/// state, both states are it).
+fn ledger_entry(event: &CaseEvent, state: CaseState) -> NewLedgerEntry {
     let (kind, from, to) = match &event.change {
         Change::Opened { state, .. } => ("open".to_owned(), *state, *state),
         Change::Transitioned {
@@ -772,10 +774,7 @@ fn ledger_entry(event: &CaseEvent) -> NewLedgerEntry {
             to,
             transition,
         } => (transition.step().as_str().to_owned(), *from, *to),
-        Change::ParametersChanged { .. } => {
-            let state = CaseState::Raised;
-            ("change_parameters".to_owned(), state, state)
-        }
+        Change::ParametersChanged { .. } => ("change_parameters".to_owned(), state, state),
     };
     let entry = bwcv_ledger::entry::Entry::CaseEventV1(bwcv_ledger::entry::CaseEventV1 {
         case_id: event.case_id.0.clone(),
@@ -1017,7 +1016,12 @@ async fn open<S: Store>(
         );
         match state
             .store
-            .open_case(new_case, first, ledger_entry(&event), audit_record)
+            .open_case(
+                new_case,
+                first,
+                ledger_entry(&event, case.state),
+                audit_record,
+            )
             .await
         {
             Ok((record, entry)) => {
@@ -1153,7 +1157,7 @@ async fn apply_step<S: Store>(
     );
     let (record, stored) = state
         .store
-        .append_case_entry(entry, ledger_entry(&event), audit_record)
+        .append_case_entry(entry, ledger_entry(&event, loaded.case.state), audit_record)
         .await
         .map_err(|error| match error {
             StoreError::Conflict => Failure::Conflict(CHANGED_MEANWHILE.into()),
@@ -1248,7 +1252,12 @@ pub(crate) async fn seed_case<S: Store>(
         json!({"kind": kind.as_str(), "seed": "demo"}),
     );
     store
-        .open_case(new_case, first, ledger_entry(&event), audit_record)
+        .open_case(
+            new_case,
+            first,
+            ledger_entry(&event, case.state),
+            audit_record,
+        )
         .await?;
     for (sequence, (user, transition, at, justification)) in (1u32..).zip(steps) {
         let actor_auth = as_auth(user);
@@ -1273,7 +1282,7 @@ pub(crate) async fn seed_case<S: Store>(
             json!({"state": case.state.as_str(), "seed": "demo"}),
         );
         store
-            .append_case_entry(entry, ledger_entry(&event), audit_record)
+            .append_case_entry(entry, ledger_entry(&event, case.state), audit_record)
             .await?;
     }
     Ok(case_id.0)
