@@ -363,9 +363,14 @@ fn seed_and_extend(
         // touch every hit's reference byte first: a loop of a few
         // instructions per hit lets many cache misses be in flight at once
         // (a prefetch without unsafe code); what follows reads from cache
-        let touched = candidates
-            .iter()
-            .fold(0u8, |acc, &(_, text_position)| acc ^ text[text_position]);
+        let reach = span + prefilter.map_or(0, |(flank, _)| flank);
+        let back = prefilter.map_or(0, |(flank, _)| flank);
+        let last_byte = text.len() - 1;
+        let touched = candidates.iter().fold(0u8, |acc, &(_, text_position)| {
+            // both ends of the window: it may straddle two cache lines
+            acc ^ text[text_position.saturating_sub(back)]
+                ^ text[(text_position + reach).min(last_byte)]
+        });
         std::hint::black_box(touched);
         if let Some((flank, min_window_score)) = prefilter {
             // fixed work per hit: the seed span and `flank` on each side
@@ -374,11 +379,17 @@ fn seed_and_extend(
                 let forward = (query_position + span + flank)
                     .min(bounds.end)
                     .min(query_position + text.len() - text_position);
-                let window_score: i32 = query[query_position - back..forward]
+                // +2/−3 over the window from the count of equal codes (a
+                // vectorisable loop; equal ambiguity codes count as matches,
+                // which only lets a hit through to the exact extension)
+                let window = &query[query_position - back..forward];
+                let n_equal = window
                     .iter()
                     .zip(&text[text_position - back..])
-                    .map(|(&left, &right)| score(left, right).max(DNA_PENALTY))
-                    .sum();
+                    .map(|(&left, &right)| i32::from(left == right))
+                    .sum::<i32>();
+                let n_columns = window.len() as i32;
+                let window_score = DNA_REWARD * n_equal + DNA_PENALTY * (n_columns - n_equal);
                 window_score >= min_window_score
             });
         }
