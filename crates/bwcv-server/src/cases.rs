@@ -1898,6 +1898,8 @@ struct StepForm {
     input: &'static str,
     document_label: &'static str,
     json_hint: &'static str,
+    /// The field of this form a refusal concerns ("" when none).
+    invalid: String,
 }
 
 #[derive(Debug, Clone)]
@@ -2073,12 +2075,40 @@ fn describe_change(change: &Change) -> String {
 }
 
 /// Renders the case page (after a refusal too: `error` and `status`).
+/// A refused step, shown on the case page: the reason, and the form and
+/// field it concerns (marked `aria-invalid` there).
+#[derive(Debug, Clone, Default)]
+struct StepError {
+    message: String,
+    step: String,
+    field: String,
+}
+
+/// The form field a refusal concerns.
+fn field_of(failure: &Failure) -> String {
+    let path = match failure {
+        Failure::JustificationRequired => return "justification".to_owned(),
+        Failure::BadRequest { problems, .. } => {
+            problems.first().map(|p| p.path.as_str()).unwrap_or("")
+        }
+        _ => return String::new(),
+    };
+    match path {
+        "document" | "meeting_at" | "outcome" | "data" | "justification" => path.to_owned(),
+        "/transition/meeting_at" => "meeting_at".to_owned(),
+        "/transition/outcome" => "outcome".to_owned(),
+        p if p.ends_with("_sha256") => "document".to_owned(),
+        p if p.starts_with("/transition/") && p != "/transition/step" => "data".to_owned(),
+        _ => String::new(),
+    }
+}
+
 async fn show_page<S: Store>(
     state: &AppState<S>,
     auth: &Auth,
     loaded: &LoadedCase,
     message: String,
-    error: String,
+    error: StepError,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let names = user_names(state).await?;
@@ -2161,6 +2191,11 @@ async fn show_page<S: Store>(
             },
             document_label: document_label(step),
             json_hint: json_hint(step),
+            invalid: if error.step == step.as_str() {
+                error.field.clone()
+            } else {
+                String::new()
+            },
         })
         .collect();
     let declaration_link = match &loaded.case.subject {
@@ -2185,7 +2220,7 @@ async fn show_page<S: Store>(
         steps,
         sequence: loaded.record.n_records,
         message,
-        error,
+        error: error.message,
         closed: loaded.case.state.is_terminal(),
     };
     let html = page.render().map_err(Failure::from)?;
@@ -2237,7 +2272,7 @@ pub(crate) async fn show<S: Store>(
         &auth,
         &loaded,
         message,
-        String::new(),
+        StepError::default(),
         StatusCode::OK,
     )
     .await
@@ -2389,11 +2424,16 @@ pub(crate) async fn step<S: Store>(
                 Failure::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::BAD_REQUEST,
             };
-            let error = match &failure {
-                Failure::JustificationRequired => {
-                    "Give a justification for this step: it is recorded with the step.".to_owned()
-                }
-                other => other.message(),
+            let error = StepError {
+                message: match &failure {
+                    Failure::JustificationRequired => {
+                        "Give a justification for this step: it is recorded with the step."
+                            .to_owned()
+                    }
+                    other => other.message(),
+                },
+                step: form.step.trim().to_owned(),
+                field: field_of(&failure),
             };
             let reread = if why.is_empty() {
                 None

@@ -253,6 +253,11 @@ async fn a_clarification_from_filing_to_closure_over_the_pages() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("Give a justification"), "{page}");
+    // The refusal is tied to the field of the form it concerns.
+    assert!(
+        page.contains("justification-send_request-hint case-error\" aria-invalid=\"true\""),
+        "{page}"
+    );
     let (status, page) = step(
         &h,
         &analyst,
@@ -917,4 +922,76 @@ async fn the_demo_has_a_clarification_in_progress_one_closed_and_one_overdue() {
         let entries = store.case_entries(&case.case_id).await.unwrap();
         assert_eq!(entries.len() as u32, case.n_records);
     }
+}
+
+#[tokio::test]
+async fn inspectors_see_a_clarification_once_a_visit_is_proposed() {
+    let h = Harness::new().await;
+    submitted(&h, "bor-officer", "BOR", 2025, "restricted").await;
+    let mut tokens = std::collections::BTreeMap::new();
+    for user in ["bor-officer", "analyst", "inspector", "council"] {
+        let client = h.login(user).await;
+        tokens.insert(user, h.api_token(&client).await);
+    }
+    let (status, opened) = api(
+        &h,
+        &tokens["analyst"],
+        "POST",
+        "/api/v1/cases",
+        Some(clarification(
+            "Form B count",
+            "restricted",
+            "consistency check",
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let case_id = opened["case_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/cases/{case_id}");
+    let steps = format!("{path}/steps");
+    let digest = "ab".repeat(32);
+    let walk = [
+        (
+            "analyst",
+            json!({"step": "send_request", "request_sha256": digest}),
+        ),
+        (
+            "bor-officer",
+            json!({"step": "record_reply", "reply_sha256": digest}),
+        ),
+        (
+            "analyst",
+            json!({"step": "schedule_consultation", "meeting_at": "2099-01-01T10:00:00Z"}),
+        ),
+        (
+            "analyst",
+            json!({"step": "hold_consultation", "minutes_sha256": digest}),
+        ),
+        ("analyst", json!({"step": "propose_visit"})),
+    ];
+    for (sequence, (user, transition)) in (1u32..).zip(walk) {
+        for who in ["inspector", "council"] {
+            let (status, _) = api(&h, &tokens[who], "GET", &path, None).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{who} before {transition}");
+        }
+        let (status, body) = api(
+            &h,
+            &tokens[user],
+            "POST",
+            &steps,
+            Some(json!({"transition": transition, "expected_sequence": sequence, "justification": "next step"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{transition}: {body}");
+    }
+    let (status, body) = api(&h, &tokens["inspector"], "GET", &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "visit_proposed");
+    // An inspector has no step before the team is appointed.
+    assert_eq!(body["next_steps"], json!([]));
+    let (status, list) = api(&h, &tokens["inspector"], "GET", "/api/v1/cases", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (status, _) = api(&h, &tokens["council"], "GET", &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
