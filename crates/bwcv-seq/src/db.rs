@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -756,7 +757,7 @@ impl Database {
                 dna_len,
             )?);
         }
-        let protein = match cursor.take(1, "protein index flag")?[0] {
+        let protein_raw = match cursor.take(1, "protein index flag")?[0] {
             0 if !meta.params.protein_level => None,
             1 if meta.params.protein_level => {
                 let seed = Seed::parse(&meta.params.protein_seed, crate::alphabet::AA_ALPHABET)?;
@@ -778,6 +779,16 @@ impl Database {
         if cursor.position != content.len() {
             return Err(Error::Truncated("trailing bytes after the index".into()));
         }
+        // the framed indexes decode in parallel
+        let (dna, protein) = rayon::join(
+            || {
+                dna.into_par_iter()
+                    .map(RawIndex::decode)
+                    .collect::<Result<Vec<KmerIndex>, Error>>()
+            },
+            || protein_raw.map(RawIndex::decode).transpose(),
+        );
+        let (dna, protein) = (dna?, protein?);
         let mut digest = [0; 32];
         digest.copy_from_slice(recorded);
         Ok(Self {
@@ -830,13 +841,24 @@ fn write_index(bytes: &mut Vec<u8>, index: &KmerIndex) {
     }
 }
 
-/// Reads one index for `seed` over a text of `text_len` residues.
-fn read_index(
-    cursor: &mut Cursor<'_>,
+/// One stored index, framed but not decoded.
+struct RawIndex<'a> {
+    seed: Seed,
+    alphabet: usize,
+    n_masked_keys: u64,
+    counts: &'a [u8],
+    positions: &'a [u8],
+    text_len: usize,
+}
+
+/// Frames one index for `seed` over a text of `text_len` residues (cheap:
+/// the counts and positions are decoded by [`RawIndex::decode`], in parallel).
+fn read_index<'a>(
+    cursor: &mut Cursor<'a>,
     seed: Seed,
     alphabet: usize,
     text_len: usize,
-) -> Result<KmerIndex, Error> {
+) -> Result<RawIndex<'a>, Error> {
     let pattern_len = cursor.take_length("seed pattern length")?;
     let pattern = cursor.take(pattern_len, "seed pattern")?;
     if pattern != seed.pattern.as_bytes() {
@@ -856,41 +878,62 @@ fn read_index(
         )));
     }
     let counts_len = cursor.take_length("key counts length")?;
-    let encoded = cursor.take(counts_len, "key counts")?;
-    let mut counts = Vec::with_capacity(table_size);
-    let (mut value, mut shift) = (0u64, 0u32);
-    for &byte in encoded {
-        if shift > 28 {
-            return Err(Error::Index("a key count does not fit 32 bits".into()));
-        }
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            counts.push(
-                u32::try_from(value)
-                    .map_err(|_| Error::Index("a key count does not fit 32 bits".into()))?,
-            );
-            value = 0;
-            shift = 0;
-        } else {
-            shift += 7;
-        }
-    }
-    if shift != 0 {
-        return Err(Error::Truncated("key counts end inside a number".into()));
-    }
+    let counts = cursor.take(counts_len, "key counts")?;
     let n_positions = cursor.take_length("number of positions")?;
-    let raw = cursor.take(
+    let positions = cursor.take(
         n_positions
             .checked_mul(4)
             .ok_or_else(|| Error::Truncated("number of positions too large".into()))?,
         "positions",
     )?;
-    let positions: Vec<u32> = raw
-        .chunks_exact(4)
-        .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
-        .collect();
-    KmerIndex::from_parts(seed, alphabet, &counts, positions, n_masked_keys, text_len)
+    Ok(RawIndex {
+        seed,
+        alphabet,
+        n_masked_keys,
+        counts,
+        positions,
+        text_len,
+    })
+}
+
+impl RawIndex<'_> {
+    fn decode(self) -> Result<KmerIndex, Error> {
+        let mut counts = Vec::with_capacity(self.seed.table_size(self.alphabet));
+        let (mut value, mut shift) = (0u64, 0u32);
+        for &byte in self.counts {
+            if shift > 28 {
+                return Err(Error::Index("a key count does not fit 32 bits".into()));
+            }
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                counts.push(
+                    u32::try_from(value)
+                        .map_err(|_| Error::Index("a key count does not fit 32 bits".into()))?,
+                );
+                value = 0;
+                shift = 0;
+            } else {
+                shift += 7;
+            }
+        }
+        if shift != 0 {
+            return Err(Error::Truncated("key counts end inside a number".into()));
+        }
+        let positions: Vec<u32> = self
+            .positions
+            .chunks_exact(4)
+            .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
+            .collect();
+        KmerIndex::from_parts(
+            self.seed,
+            self.alphabet,
+            &counts,
+            positions,
+            self.n_masked_keys,
+            self.text_len,
+        )
         .map_err(Error::Index)
+    }
 }
 
 struct Cursor<'a> {

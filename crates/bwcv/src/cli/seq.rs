@@ -262,8 +262,10 @@ fn open(path: &Path) -> anyhow::Result<File> {
 }
 
 fn open_database(path: &Path) -> anyhow::Result<Database> {
-    let file = open(path)?;
-    Database::read(BufReader::new(file))
+    // one read into a buffer of the file's size (the stored index makes the
+    // file large; growing a buffer would copy it several times)
+    let bytes = std::fs::read(path).with_context(|| format!("opening {}", path.display()))?;
+    Database::from_bytes(&bytes)
         .with_context(|| format!("reading sequence database {}", path.display()))
 }
 
