@@ -99,7 +99,7 @@ pub(crate) async fn list_declarations<S: Store>(
                 .map_err(|e| Failure::bad_request("status", e.to_string()))?,
         ),
     };
-    let records = workflow::listable(
+    let records = workflow::listable_without_body(
         &state,
         &auth,
         DeclarationFilter {

@@ -161,14 +161,10 @@ pub async fn authenticate<S: Store>(
         let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
             return Ok(None);
         };
-        let Some(api_token) = state
+        let user = state
             .store
-            .find_api_token(&secret_hash(token.trim()), now)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let user = state.store.get_user(api_token.user_id).await?;
+            .find_api_token_user(&secret_hash(token.trim()), now)
+            .await?;
         return Ok(user.filter(|user| !user.is_disabled()).map(|user| Auth {
             user,
             session: None,

@@ -167,6 +167,23 @@ pub(crate) async fn listable<S: Store>(
         .collect())
 }
 
+/// [`listable`] without the bodies (`null`): for listings that show no
+/// content, so the store neither reads nor parses them.
+pub(crate) async fn listable_without_body<S: Store>(
+    state: &AppState<S>,
+    auth: &Auth,
+    filter: DeclarationFilter,
+) -> Result<Vec<DeclarationRecord>, Failure> {
+    let grants = access_grants(state, auth).await?;
+    Ok(state
+        .store
+        .list_declarations_without_body(filter)
+        .await?
+        .into_iter()
+        .filter(|record| decide(auth, Action::List, record, &grants).is_allowed())
+        .collect())
+}
+
 /// Canonical JSON (object keys sorted, no spaces): what the digest covers.
 pub(crate) fn canonical_json(value: &Value) -> Vec<u8> {
     fn write(value: &Value, out: &mut Vec<u8>) {
@@ -760,7 +777,7 @@ pub(crate) async fn list<S: Store>(
     State(state): State<AppState<S>>,
     WebAuth(auth): WebAuth,
 ) -> Result<Response, WebError> {
-    let records = listable(&state, &auth, DeclarationFilter::default()).await?;
+    let records = listable_without_body(&state, &auth, DeclarationFilter::default()).await?;
     render(&ListPage {
         nav: Nav::of(&auth),
         rows: records.iter().map(row).collect(),

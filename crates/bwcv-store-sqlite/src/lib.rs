@@ -278,6 +278,10 @@ const TOKEN_COLUMNS: &str = "id, token_hash, user_id, name, created_at, expires_
 const DECLARATION_COLUMNS: &str = "id, state_party, reporting_year, status, visibility, \
      classification, body, digest, version, created_by, created_at, updated_at, submitted_by, \
      submitted_at, ledger_index, acknowledged_by, acknowledged_at";
+/// [`DECLARATION_COLUMNS`] with a `null` body (listings without content).
+const DECLARATION_HEAD_COLUMNS: &str = "id, state_party, reporting_year, status, visibility, \
+     classification, 'null' AS body, digest, version, created_by, created_at, updated_at, \
+     submitted_by, submitted_at, ledger_index, acknowledged_by, acknowledged_at";
 const AUDIT_COLUMNS: &str = "id, at, actor, actor_role, action, object_kind, object_id, \
      classification, justification, outcome, detail";
 const GRANT_SELECT: &str = "SELECT g.id, g.user_id, g.target_type, g.object_kind, g.object_id, \
@@ -601,6 +605,35 @@ async fn declaration_state_on(
         .ok_or(StoreError::NotFound)
 }
 
+/// The declarations matching `filter`, selecting `columns`
+/// ([`DECLARATION_COLUMNS`] or [`DECLARATION_HEAD_COLUMNS`]).
+async fn list_declarations_on(
+    reader: &SqlitePool,
+    columns: &str,
+    filter: DeclarationFilter,
+) -> Result<Vec<DeclarationRecord>, StoreError> {
+    let mut query =
+        QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM declarations WHERE 1 = 1"));
+    if let Some(state_party) = &filter.state_party {
+        query
+            .push(" AND state_party = ")
+            .push_bind(state_party.as_str().to_owned());
+    }
+    if let Some(year) = filter.reporting_year {
+        query.push(" AND reporting_year = ").push_bind(year);
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    query.push(" ORDER BY state_party, reporting_year, id");
+    let rows: Vec<DeclarationRow> = query
+        .build_query_as()
+        .fetch_all(reader)
+        .await
+        .map_err(db_error)?;
+    convert_all(rows)
+}
+
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
@@ -793,6 +826,26 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         row.map(ApiToken::try_from).transpose()
+    }
+
+    async fn find_api_token_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        check_text("token_hash", token_hash)?;
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.role, u.state_party, u.password_hash, \
+             u.created_at, u.disabled_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > ?)",
+        )
+        .bind(token_hash)
+        .bind(time_text(now))
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error)?;
+        row.map(User::try_from).transpose()
     }
 
     async fn list_api_tokens(&self, user_id: UserId) -> Result<Vec<ApiToken>, StoreError> {
@@ -1010,27 +1063,14 @@ impl Store for SqliteStore {
         &self,
         filter: DeclarationFilter,
     ) -> Result<Vec<DeclarationRecord>, StoreError> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE 1 = 1"
-        ));
-        if let Some(state_party) = &filter.state_party {
-            query
-                .push(" AND state_party = ")
-                .push_bind(state_party.as_str().to_owned());
-        }
-        if let Some(year) = filter.reporting_year {
-            query.push(" AND reporting_year = ").push_bind(year);
-        }
-        if let Some(status) = filter.status {
-            query.push(" AND status = ").push_bind(status.as_str());
-        }
-        query.push(" ORDER BY state_party, reporting_year, id");
-        let rows: Vec<DeclarationRow> = query
-            .build_query_as()
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_error)?;
-        convert_all(rows)
+        list_declarations_on(&self.reader, DECLARATION_COLUMNS, filter).await
+    }
+
+    async fn list_declarations_without_body(
+        &self,
+        filter: DeclarationFilter,
+    ) -> Result<Vec<DeclarationRecord>, StoreError> {
+        list_declarations_on(&self.reader, DECLARATION_HEAD_COLUMNS, filter).await
     }
 
     // --------------------------------------------------------- audit log

@@ -193,10 +193,72 @@ async fn the_write_ahead_log_is_checkpointed_in_the_background() {
     let mut grown = false;
     for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        if std::fs::metadata(&file).unwrap().len() >= before + 400_000 {
+        // 400 kB of body; freed pages of the migrations take some of it.
+        if std::fs::metadata(&file).unwrap().len() >= before + 300_000 {
             grown = true;
             break;
         }
     }
     assert!(grown, "the committed pages never reached the database file");
+}
+
+/// One query for token and account gives what the two look-ups give.
+#[tokio::test]
+async fn a_token_finds_its_account_only_while_active() {
+    let (store, officer, _dir) = store_with_officer().await;
+    let token = |hash: &str, expires: Option<i64>| bwcv_store::NewApiToken {
+        token_hash: hash.into(),
+        user_id: officer,
+        name: "script".into(),
+        created_at: at(0),
+        expires_at: expires.map(at),
+    };
+    let forever = store.create_api_token(token("aa", None)).await.unwrap();
+    store.create_api_token(token("bb", Some(50))).await.unwrap();
+    let revoked = store.create_api_token(token("cc", None)).await.unwrap();
+    store.revoke_api_token(revoked.id, at(10)).await.unwrap();
+    let user = store.get_user(officer).await.unwrap();
+    for (hash, now, expected) in [
+        ("aa", 100, user.clone()),
+        ("bb", 40, user.clone()),
+        ("bb", 50, None),
+        ("cc", 20, None),
+        ("zz", 20, None),
+    ] {
+        let found = store.find_api_token_user(hash, at(now)).await.unwrap();
+        assert_eq!(found, expected, "{hash} at {now}");
+        let two_steps = match store.find_api_token(hash, at(now)).await.unwrap() {
+            Some(token) => store.get_user(token.user_id).await.unwrap(),
+            None => None,
+        };
+        assert_eq!(found, two_steps, "{hash} at {now}");
+    }
+    assert_eq!(forever.user_id, officer);
+}
+
+/// Listing without bodies is the listing with every body `null`.
+#[tokio::test]
+async fn listing_without_bodies_matches_the_full_listing() {
+    let (store, officer, _dir) = store_with_officer().await;
+    for year in [2021, 2022, 2023] {
+        store
+            .save_draft(draft(officer, year), audit(officer, "declaration.create"))
+            .await
+            .unwrap();
+    }
+    for filter in [
+        bwcv_store::DeclarationFilter::default(),
+        bwcv_store::DeclarationFilter {
+            reporting_year: Some(2022),
+            ..bwcv_store::DeclarationFilter::default()
+        },
+    ] {
+        let mut full = store.list_declarations(filter.clone()).await.unwrap();
+        assert!(full.iter().all(|r| !r.body.is_null()));
+        for record in &mut full {
+            record.body = serde_json::Value::Null;
+        }
+        let heads = store.list_declarations_without_body(filter).await.unwrap();
+        assert_eq!(heads, full);
+    }
 }

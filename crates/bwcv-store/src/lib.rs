@@ -284,6 +284,23 @@ pub trait Store: cases::CaseStore + Clone + Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<ApiToken>, StoreError>> + Send;
 
+    /// The account of the token with this hash if the token is active at
+    /// `now` ([`Store::find_api_token`] then [`Store::get_user`]; backends
+    /// answer it with one query). Disabled accounts are returned too: the
+    /// caller decides.
+    fn find_api_token_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send {
+        async move {
+            match self.find_api_token(token_hash, now).await? {
+                Some(token) => self.get_user(token.user_id).await,
+                None => Ok(None),
+            }
+        }
+    }
+
     /// A user's tokens, active or not, by id.
     fn list_api_tokens(
         &self,
@@ -406,6 +423,22 @@ pub trait Store: cases::CaseStore + Clone + Send + Sync + 'static {
         &self,
         filter: DeclarationFilter,
     ) -> impl Future<Output = Result<Vec<DeclarationRecord>, StoreError>> + Send;
+
+    /// [`Store::list_declarations`] for listings that show no content:
+    /// every record's `body` is `null`, so backends need not read nor
+    /// parse the bodies (this default drops them after reading).
+    fn list_declarations_without_body(
+        &self,
+        filter: DeclarationFilter,
+    ) -> impl Future<Output = Result<Vec<DeclarationRecord>, StoreError>> + Send {
+        async move {
+            let mut records = self.list_declarations(filter).await?;
+            for record in &mut records {
+                record.body = serde_json::Value::Null;
+            }
+            Ok(records)
+        }
+    }
 
     // ------------------------------------------------------- audit log
 
