@@ -677,10 +677,8 @@ fn may_take(case: &Case, step: Step, actor: &Actor, at: DateTime<Utc>) -> bool {
         // same way `Case::apply` does, through a step of the same family.
         return match step {
             Step::AmendRequest => may_take(case, Step::File, actor, at),
-            Step::CouncilDecision => {
-                legal_steps(case.kind, case.state).contains(&step)
-                    && actor.role == Role::SecretariatAnalyst
-            }
+            // Recorded only from the stored votes on the Council page.
+            Step::CouncilDecision => false,
             _ => false,
         };
     }
@@ -1079,6 +1077,17 @@ async fn check_declaration_exists<S: Store>(
     }
 }
 
+/// The refusal of a `council_decision` sent to the generic step paths: the
+/// Council's decision is the tally the server computes from the stored
+/// votes (`POST /council/{id}/decide`), never a tally a client types in.
+fn council_decision_refused() -> Failure {
+    problem(
+        "/transition/step",
+        "case.council_decision",
+        "the Executive Council's decision is recorded on the Council page (/council/{case id}), from the votes stored there; it is not a step of this form",
+    )
+}
+
 /// Applies a step (web form and API). `expected` is the number of entries
 /// the person saw.
 async fn apply_step<S: Store>(
@@ -1115,7 +1124,9 @@ async fn apply_step<S: Store>(
     }
     let step = transition.step();
     let actor = Actor::from(&auth.principal());
-    let applied = if why.trim().is_empty() {
+    let applied = if step == Step::CouncilDecision {
+        Err(council_decision_refused())
+    } else if why.trim().is_empty() {
         Err(Failure::JustificationRequired)
     } else if expected != loaded.record.n_records {
         Err(Failure::Conflict(CHANGED_MEANWHILE.into()))
@@ -2374,7 +2385,7 @@ fn transition_of(form: &StepFormData) -> Result<Transition, Failure> {
         }
         Step::AmendRequest => from_value(json!({"request": json("the request")?}))?,
         Step::AppointTeam => from_value(json!({"team": json("the team")?}))?,
-        Step::CouncilDecision => from_value(json!({"tally": json("the tally")?}))?,
+        Step::CouncilDecision => return Err(council_decision_refused()),
         Step::ProposeVisit => Transition::ProposeVisit,
         Step::Accept => Transition::Accept,
         Step::Decline => Transition::Decline,

