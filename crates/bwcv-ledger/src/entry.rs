@@ -152,6 +152,83 @@ pub struct CaseEventV1 {
     pub justification_digest: Hash,
 }
 
+/// What a `case-event/v2` entry records: the kind of the stored case (or
+/// draw) entry whose body it binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseEntryKind {
+    /// A state machine event of the case (opening, a transition, a
+    /// parameter change).
+    Event,
+    /// An Executive Council member's vote.
+    Vote,
+    /// A report held by the case.
+    Report,
+    /// A State Party's comments.
+    Comment,
+    /// A document's text kept with the case (request, reply, minutes).
+    Document,
+    /// The publication of a draw's method, pool and future randomness.
+    DrawAnnouncement,
+    /// The result of a draw, with the randomness it used.
+    DrawResult,
+}
+
+impl CaseEntryKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [CaseEntryKind; 7] = [
+        CaseEntryKind::Event,
+        CaseEntryKind::Vote,
+        CaseEntryKind::Report,
+        CaseEntryKind::Comment,
+        CaseEntryKind::Document,
+        CaseEntryKind::DrawAnnouncement,
+        CaseEntryKind::DrawResult,
+    ];
+
+    /// The name as written in the entry (`"draw_result"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseEntryKind::Event => "event",
+            CaseEntryKind::Vote => "vote",
+            CaseEntryKind::Report => "report",
+            CaseEntryKind::Comment => "comment",
+            CaseEntryKind::Document => "document",
+            CaseEntryKind::DrawAnnouncement => "draw_announcement",
+            CaseEntryKind::DrawResult => "draw_result",
+        }
+    }
+}
+
+/// One entry of a case or draw (FORMAT.md §case-event/v2): as v1, plus the
+/// kind of the stored entry and the SHA-256 of its exact stored body, so
+/// the ledger binds the whole entry (document digests, outcome text,
+/// votes, draw records), not only its state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseEventV2 {
+    /// Case id (`CL-2027-0001`) or draw id (`TV-2027`).
+    pub case_id: String,
+    /// What kind of stored entry this binds.
+    pub entry_kind: CaseEntryKind,
+    /// The step as named by the case workflow (`send_request`, `open`,
+    /// `council_vote`, `draw_announced`, ...).
+    pub step: String,
+    /// State before the entry.
+    pub from_state: String,
+    /// State after the entry (equal to `from_state` when it changes none).
+    pub to_state: String,
+    /// Who acted (account or key name).
+    pub actor: String,
+    /// POSIX seconds, UTC.
+    pub time: i64,
+    /// SHA-256 of the written justification that came with the request.
+    pub justification_digest: Hash,
+    /// SHA-256 of the stored entry body (the exact bytes the case store
+    /// keeps, e.g. the canonical JSON of the event).
+    pub body_sha256: Hash,
+}
+
 /// An analysis result: what was run, on what reference data, with which
 /// parameters, and the digest of the report it produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,14 +252,16 @@ pub enum Entry {
     CaseEventV1(CaseEventV1),
     CustodyV1(SignedCustodyEvent),
     AnalysisResultV1(AnalysisResultV1),
+    CaseEventV2(CaseEventV2),
 }
 
 /// Every type tag this version of bwcv reads.
-pub const KNOWN_TYPES: [&str; 4] = [
+pub const KNOWN_TYPES: [&str; 5] = [
     "declaration-submitted/v1",
     "case-event/v1",
     "custody/v1",
     "analysis-result/v1",
+    "case-event/v2",
 ];
 
 fn encode_body<T: Serialize>(tag: &str, body: &T) -> Result<Vec<u8>, EntryError> {
@@ -214,6 +293,7 @@ impl Entry {
             Entry::CaseEventV1(_) => KNOWN_TYPES[1],
             Entry::CustodyV1(_) => KNOWN_TYPES[2],
             Entry::AnalysisResultV1(_) => KNOWN_TYPES[3],
+            Entry::CaseEventV2(_) => KNOWN_TYPES[4],
         }
     }
 
@@ -225,6 +305,7 @@ impl Entry {
             Entry::CaseEventV1(body) => encode_body(tag, body),
             Entry::CustodyV1(body) => encode_body(tag, body),
             Entry::AnalysisResultV1(body) => encode_body(tag, body),
+            Entry::CaseEventV2(body) => encode_body(tag, body),
         };
         // The bodies are plain structs of strings, integers and hashes; they
         // always serialise to objects without a "type" member.
@@ -264,6 +345,7 @@ impl Entry {
             "case-event/v1" => Ok(Entry::CaseEventV1(decode_body(tag, body)?)),
             "custody/v1" => Ok(Entry::CustodyV1(decode_body(tag, body)?)),
             "analysis-result/v1" => Ok(Entry::AnalysisResultV1(decode_body(tag, body)?)),
+            "case-event/v2" => Ok(Entry::CaseEventV2(decode_body(tag, body)?)),
             _ => Err(unknown(tag)),
         }
     }

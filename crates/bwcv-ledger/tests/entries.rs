@@ -2,7 +2,8 @@
 
 use bwcv_ledger::custody::{Action, CustodyEvent, SignedCustodyEvent};
 use bwcv_ledger::entry::{
-    AnalysisResultV1, CaseEventV1, DeclarationSubmittedV1, Entry, EntryError, canonical,
+    AnalysisResultV1, CaseEntryKind, CaseEventV1, CaseEventV2, DeclarationSubmittedV1, Entry,
+    EntryError, canonical,
 };
 use bwcv_ledger::merkle::Hash;
 use bwcv_ledger::note::{SignatureType, SignerKey, VerifierKey};
@@ -50,6 +51,17 @@ fn samples() -> Vec<Entry> {
             justification_digest: h("justification"),
         }),
         Entry::CustodyV1(SignedCustodyEvent::sign(event, &key).unwrap()),
+        Entry::CaseEventV2(CaseEventV2 {
+            case_id: "FI-2026-0001".into(),
+            entry_kind: CaseEntryKind::Vote,
+            step: "council_vote".into(),
+            from_state: "filed".into(),
+            to_state: "filed".into(),
+            actor: "council-cyr".into(),
+            time: 1_796_000_200,
+            justification_digest: h("justification"),
+            body_sha256: h("vote body"),
+        }),
         Entry::AnalysisResultV1(AnalysisResultV1 {
             sample: "S-1-A".into(),
             report_digest: h("report"),
@@ -192,4 +204,48 @@ proptest! {
         }
         prop_assert_eq!(Entry::decode(&entry.encode()).unwrap(), entry);
     }
+}
+
+/// A `case-event/v1` entry as session-1 servers wrote it (a vote, the body
+/// digest inside `kind`): it keeps decoding and keeps its bytes now that
+/// `case-event/v2` exists.
+const CASE_EVENT_V1_FIXTURE: &[u8] = br#"{"actor":"council-cyr","case_id":"FI-2026-0001","from_state":"filed","justification_digest":"0000000000000000000000000000000000000000000000000000000000000002","kind":"council_vote:00000000000000000000000000000000000000000000000000000000000000aa","time":1796000200,"to_state":"filed","type":"case-event/v1"}"#;
+
+#[test]
+fn case_event_v1_keeps_decoding_and_v2_binds_the_body() {
+    let old = Entry::decode(CASE_EVENT_V1_FIXTURE).expect("v1 case event decodes");
+    assert!(matches!(old, Entry::CaseEventV1(ref body) if body.kind.starts_with("council_vote:")));
+    assert_eq!(old.encode(), CASE_EVENT_V1_FIXTURE);
+
+    let entry = Entry::CaseEventV2(CaseEventV2 {
+        case_id: "TV-2027".into(),
+        entry_kind: CaseEntryKind::DrawResult,
+        step: "draw_run".into(),
+        from_state: "announced".into(),
+        to_state: "run".into(),
+        actor: "analyst".into(),
+        time: 1_796_000_300,
+        justification_digest: h("why"),
+        body_sha256: h("result"),
+    });
+    let text = String::from_utf8(entry.encode()).unwrap();
+    assert!(text.contains("\"entry_kind\":\"draw_result\""), "{text}");
+    assert!(text.contains(&format!("\"body_sha256\":\"{}\"", h("result").to_hex())));
+    assert!(text.ends_with("\"type\":\"case-event/v2\"}"), "{text}");
+    assert_eq!(Entry::decode(text.as_bytes()).unwrap(), entry);
+    for kind in CaseEntryKind::ALL {
+        let json = serde_json::to_string(&kind).unwrap();
+        assert_eq!(json, format!("\"{}\"", kind.as_str()));
+    }
+    // An unknown entry kind or a missing body digest is refused.
+    let unknown = text.replace("draw_result", "draw_undone");
+    assert!(matches!(
+        Entry::decode(unknown.as_bytes()),
+        Err(EntryError::Fields { .. })
+    ));
+    let without: String = text.replace(
+        &format!("\"body_sha256\":\"{}\",", h("result").to_hex()),
+        "",
+    );
+    assert!(Entry::decode(without.as_bytes()).is_err());
 }

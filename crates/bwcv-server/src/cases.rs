@@ -26,8 +26,9 @@
 //!
 //! Invariants:
 //! - every case event is on the evidence ledger: the store appends the
-//!   `case-event/v1` entry in the same transaction as the case entry, and
-//!   the case entry keeps the event's canonical JSON and its SHA-256;
+//!   `case-event/v2` entry in the same transaction as the case entry, and
+//!   the case entry keeps the event's canonical JSON and its SHA-256, which
+//!   the ledger entry's `body_sha256` binds (see [`crate::case_ledger::verify_case_ledger`]);
 //! - every transition goes through `bwcv_cases` (`Case::open`,
 //!   `Case::apply_checked`), so an illegal step, a step by the wrong role or
 //!   a missing justification is refused whatever the client sends;
@@ -761,34 +762,32 @@ fn next_deadline(case: &Case, params: &ParameterSet) -> (Option<DateTime<Utc>>, 
         .map_or((None, None), |d| (Some(d.due), Some(due_label(d.step))))
 }
 
-/// The `case-event/v1` ledger entry of `event` (crates/bwcv-ledger/FORMAT.md);
-/// `state` is the case's state after it (for an event that changes no
-/// state, both states are it).
+/// The `case-event/v2` ledger entry of `event` (crates/bwcv-ledger/FORMAT.md):
+/// entry kind `event`, the step, the states and the SHA-256 of the event's
+/// canonical JSON, the body the case entry stores; `state` is the case's
+/// state after it (for an event that changes no state, both states are it).
 fn ledger_entry(event: &CaseEvent, state: CaseState) -> NewLedgerEntry {
-    let (kind, from, to) = match &event.change {
-        Change::Opened { state, .. } => ("open".to_owned(), *state, *state),
+    let (step, from, to) = match &event.change {
+        Change::Opened { state, .. } => ("open", *state, *state),
         Change::Transitioned {
             from,
             to,
             transition,
-        } => (transition.step().as_str().to_owned(), *from, *to),
-        Change::ParametersChanged { .. } => ("change_parameters".to_owned(), state, state),
+        } => (transition.step().as_str(), *from, *to),
+        Change::ParametersChanged { .. } => ("change_parameters", state, state),
     };
-    let entry = bwcv_ledger::entry::Entry::CaseEventV1(bwcv_ledger::entry::CaseEventV1 {
-        case_id: event.case_id.0.clone(),
-        kind,
-        from_state: from.as_str().to_owned(),
-        to_state: to.as_str().to_owned(),
-        actor: event.actor.user.clone(),
-        time: event.at.timestamp(),
-        justification_digest: Hash::digest(event.justification.as_bytes()),
-    });
-    NewLedgerEntry {
-        kind: entry.tag().to_owned(),
-        body: entry.encode(),
-        sample_id: None,
-        appended_at: event.at,
-    }
+    let body = String::from_utf8_lossy(&event.canonical_bytes()).into_owned();
+    crate::draws::case_event_entry(
+        &event.case_id.0,
+        bwcv_ledger::entry::CaseEntryKind::Event,
+        step,
+        &body,
+        from.as_str(),
+        to.as_str(),
+        &event.actor.user,
+        &event.justification,
+        event.at,
+    )
 }
 
 fn case_entry(

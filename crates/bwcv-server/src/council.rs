@@ -564,9 +564,9 @@ fn case_page(
 }
 
 /// Stores a vote already checked with `council::check_vote`: a `vote`
-/// entry (canonical JSON of the `bwcv_cases` value), its `case-event/v1`
-/// ledger entry (kind `council_vote:SHA256` of the vote, the state
-/// unchanged) and the audit record, in the store's one transaction.
+/// entry (canonical JSON of the `bwcv_cases` value), its `case-event/v2`
+/// ledger entry (entry kind `vote`, step `council_vote`, the vote's
+/// `body_sha256`, the state unchanged) and the audit record, in the store's one transaction.
 pub(crate) async fn append_vote<S: Store>(
     store: &S,
     record: &CaseRecord,
@@ -579,8 +579,9 @@ pub(crate) async fn append_vote<S: Store>(
     let body_sha256 = hex::encode(Sha256::digest(body.as_bytes()));
     let ledger = crate::draws::case_event_entry(
         &record.case_id,
+        bwcv_ledger::entry::CaseEntryKind::Vote,
         "council_vote",
-        &body_sha256,
+        &body,
         &record.state,
         &record.state,
         &actor.username,
@@ -971,8 +972,9 @@ pub(crate) async fn record_decision<S: Store>(
     let body_sha256 = hex::encode(Sha256::digest(body.as_bytes()));
     let ledger = crate::draws::case_event_entry(
         &case_id,
+        bwcv_ledger::entry::CaseEntryKind::Event,
         "council_decision",
-        &event.digest(),
+        &body,
         from.as_str(),
         case.state.as_str(),
         &auth.user.username,

@@ -42,13 +42,13 @@ use bwcv_cases::rfc3797::Number;
 use bwcv_core::Classification;
 use bwcv_core::params::ParameterSet;
 use bwcv_declare::Submission;
+pub use bwcv_ledger::entry::CaseEntryKind as LedgerEntryKind;
 use bwcv_store::cases::{DrawRecord as StoredDraw, NewDraw};
 use bwcv_store::{
     AuditOutcome, DeclarationFilter, DeclarationStatus, NewAuditRecord, NewLedgerEntry, Role,
     Store, User,
 };
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::{Auth, MaybeAuth, WebAuth};
@@ -119,31 +119,34 @@ fn cli_file<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// The ledger entry of a draw step: `case-event/v1` with the draw as the
-/// case, `kind` naming the step and the digest it commits to
-/// (`draw_announced:SHA256` of the announcement, `draw_run:SHA256` of the
-/// record), states `none → announced → run`.
+/// The `case-event/v2` ledger entry (crates/bwcv-ledger/FORMAT.md) of one
+/// stored case or draw entry: `entry_kind` what is stored, `step` the step
+/// as the workflow names it, `body` the exact stored body (its SHA-256 is
+/// the entry's `body_sha256`). For a draw, `case_id` is the draw id and the
+/// states are `none → announced → run`. Every case, vote, decision and draw
+/// write goes through here, so the ledger has one convention.
 #[allow(clippy::too_many_arguments)]
 pub fn case_event_entry(
-    draw_id: &str,
+    case_id: &str,
+    entry_kind: LedgerEntryKind,
     step: &str,
-    digest: &str,
+    body: &str,
     from_state: &str,
     to_state: &str,
     actor: &str,
     justification: &str,
     at: DateTime<Utc>,
 ) -> NewLedgerEntry {
-    let entry = bwcv_ledger::entry::Entry::CaseEventV1(bwcv_ledger::entry::CaseEventV1 {
-        case_id: draw_id.to_owned(),
-        kind: format!("{step}:{digest}"),
+    let entry = bwcv_ledger::entry::Entry::CaseEventV2(bwcv_ledger::entry::CaseEventV2 {
+        case_id: case_id.to_owned(),
+        entry_kind,
+        step: step.to_owned(),
         from_state: from_state.to_owned(),
         to_state: to_state.to_owned(),
         actor: actor.to_owned(),
         time: at.timestamp(),
-        justification_digest: bwcv_ledger::merkle::Hash(
-            Sha256::digest(justification.as_bytes()).into(),
-        ),
+        justification_digest: bwcv_ledger::merkle::Hash::digest(justification.as_bytes()),
+        body_sha256: bwcv_ledger::merkle::Hash::digest(body.as_bytes()),
     });
     NewLedgerEntry {
         kind: entry.tag().to_owned(),
@@ -193,8 +196,9 @@ pub async fn publish_announcement<S: Store>(
         .map_err(|error| Failure::Internal(format!("announcement JSON: {error}")))?;
     let ledger = case_event_entry(
         &announcement.draw_id,
+        LedgerEntryKind::DrawAnnouncement,
         "draw_announced",
-        &digest,
+        &body,
         "none",
         "announced",
         &actor.username,
@@ -255,8 +259,9 @@ pub async fn run_draw<S: Store>(
         .map_err(|error| Failure::Internal(format!("record JSON: {error}")))?;
     let ledger = case_event_entry(
         draw_id,
+        LedgerEntryKind::DrawResult,
         "draw_run",
-        &digest,
+        &body,
         "announced",
         "run",
         &actor.username,

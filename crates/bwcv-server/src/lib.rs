@@ -26,6 +26,7 @@ use bwcv_store::Store;
 mod api;
 pub mod auth;
 mod calendar;
+pub mod case_ledger;
 mod cases;
 pub mod cbmform;
 mod council;

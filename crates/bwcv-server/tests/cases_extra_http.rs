@@ -90,7 +90,17 @@ fn request(kind: InvestigationKind) -> InvestigationRequest {
 }
 
 fn ledger(case_id: &str, at: DateTime<Utc>) -> NewLedgerEntry {
-    bwcv_server::draws::case_event_entry(case_id, "test", "00", "a", "b", "tester", "test", at)
+    bwcv_server::draws::case_event_entry(
+        case_id,
+        bwcv_server::draws::LedgerEntryKind::Event,
+        "test",
+        "{}",
+        "a",
+        "b",
+        "tester",
+        "test",
+        at,
+    )
 }
 
 fn audit_record(at: DateTime<Utc>) -> NewAuditRecord {

@@ -155,3 +155,142 @@ async fn a_council_decision_is_refused_on_the_generic_step_paths() {
     assert_eq!(h.store.case_entries(&case_id).await.unwrap().len(), 2);
     assert_eq!(h.store.ledger_size().await.unwrap(), ledger_before);
 }
+
+#[tokio::test]
+async fn every_case_vote_decision_and_draw_write_is_bound_by_a_case_event_v2_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = bwcv_store_sqlite::SqliteStore::open_path(&dir.path().join("demo.db"))
+        .await
+        .unwrap();
+    let world = bwcv_declare::demo::generate(7);
+    bwcv_server::demo::seed(&store, &world).await.unwrap();
+    let cases = store
+        .list_cases(bwcv_store::CaseFilter::default())
+        .await
+        .unwrap();
+    assert!(!cases.is_empty());
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in &cases {
+        let check = bwcv_server::case_ledger::verify_case_ledger(&store, &case.case_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(check.is_ok(), "{check:?}");
+        assert_eq!(
+            (check.checked, check.unbound),
+            (case.n_records, 0),
+            "{check:?}"
+        );
+        for entry in store.case_entries(&case.case_id).await.unwrap() {
+            let stored = store
+                .ledger_entry(entry.ledger_index)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(stored.kind, "case-event/v2");
+            let bwcv_ledger::entry::Entry::CaseEventV2(body) =
+                bwcv_ledger::entry::Entry::decode(&stored.body).unwrap()
+            else {
+                panic!("not v2");
+            };
+            // One convention: no digest squeezed into the step.
+            assert!(!body.step.contains(':'), "{}", body.step);
+            kinds.insert(body.entry_kind);
+        }
+    }
+    assert!(
+        kinds.contains(&bwcv_ledger::entry::CaseEntryKind::Vote),
+        "{kinds:?}"
+    );
+    let draws = store.list_draws().await.unwrap();
+    assert!(draws.iter().any(|d| d.result_json.is_some()));
+    for draw in draws {
+        let check = bwcv_server::case_ledger::verify_draw_ledger(&store, &draw.draw_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(check.is_ok(), "{check:?}");
+        assert_eq!(
+            check.checked,
+            1 + u32::from(draw.result_json.is_some()),
+            "{check:?}"
+        );
+    }
+    assert!(
+        bwcv_server::case_ledger::verify_case_ledger(&store, "CL-1999-0001")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_stored_entry_the_ledger_does_not_bind_is_reported() {
+    let h = Harness::new().await;
+    let arc = h.api_token(&h.login("arc-officer").await).await;
+    let case_id = filed_investigation(&h, &arc).await;
+    let record = h.store.get_case(&case_id).await.unwrap().unwrap();
+    let officer = h
+        .store
+        .find_user_by_username("arc-officer")
+        .await
+        .unwrap()
+        .unwrap();
+    // A comment whose ledger entry binds another body.
+    let body = r#"{"text":"our comments"}"#.to_owned();
+    let at = chrono::Utc::now();
+    let ledger = bwcv_server::draws::case_event_entry(
+        &case_id,
+        bwcv_server::draws::LedgerEntryKind::Comment,
+        "append_comments",
+        r#"{"text":"other comments"}"#,
+        "filed",
+        "filed",
+        "arc-officer",
+        "comments",
+        at,
+    );
+    h.store
+        .append_case_entry(
+            bwcv_store::NewCaseEntry {
+                case_id: case_id.clone(),
+                sequence: record.n_records,
+                kind: bwcv_store::CaseEntryKind::Comment,
+                at,
+                actor: officer.id,
+                body_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body.as_bytes())),
+                body_json: body,
+                state_after: record.state.clone(),
+                next_deadline: record.next_deadline,
+                next_deadline_label: record.next_deadline_label.clone(),
+            },
+            ledger,
+            bwcv_store::NewAuditRecord {
+                at,
+                actor: Some(officer.id),
+                actor_role: Some(officer.role),
+                action: "case.test".into(),
+                object_kind: "case".into(),
+                object_id: None,
+                classification: bwcv_core::Classification::Restricted,
+                justification: "test fixture".into(),
+                outcome: bwcv_store::AuditOutcome::Success,
+                detail: Value::Null,
+            },
+        )
+        .await
+        .unwrap();
+    let check = bwcv_server::case_ledger::verify_case_ledger(&h.store, &case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(check.checked, 2, "{check:?}");
+    assert_eq!(check.problems.len(), 1, "{check:?}");
+    assert_eq!(check.problems[0].entry, "entry 2");
+    assert!(
+        check.problems[0]
+            .reason
+            .contains("the ledger binds body SHA-256"),
+        "{check:?}"
+    );
+}

@@ -354,7 +354,8 @@ async fn a_clarification_from_filing_to_closure_over_the_pages() {
     let (_, open_list) = h.get_html("/cases?open=1", &arc).await;
     assert!(!open_list.contains(&case_id));
 
-    // The history replays; every event is on the ledger as case-event/v1.
+    // The history replays; every event is on the ledger as case-event/v2,
+    // which binds the stored body.
     let entries = h.store.case_entries(&case_id).await.unwrap();
     assert_eq!(entries.len(), 6);
     let events: Vec<CaseEvent> = entries
@@ -375,10 +376,11 @@ async fn a_clarification_from_filing_to_closure_over_the_pages() {
             .await
             .unwrap();
         let decoded = bwcv_ledger::entry::Entry::decode(&stored[0].body).unwrap();
-        let bwcv_ledger::entry::Entry::CaseEventV1(body) = decoded else {
-            panic!("not a case event");
+        let bwcv_ledger::entry::Entry::CaseEventV2(body) = decoded else {
+            panic!("not a case-event/v2 entry");
         };
         assert_eq!(body.case_id, case_id);
+        assert_eq!(body.body_sha256.to_hex(), entry.body_sha256);
     }
     assert_eq!(audits(&h, "case.step").await.len(), 4 + 5);
 
