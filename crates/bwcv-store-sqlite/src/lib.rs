@@ -137,6 +137,10 @@ impl SqliteStore {
         let base = options
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
+            // INSERT OR REPLACE then fires the DELETE triggers of the rows it
+            // would remove, so it cannot rewrite an append-only row
+            // (migration 0004 refuses it for any connection).
+            .pragma("recursive_triggers", "ON")
             .synchronous(SqliteSynchronous::Full);
         let writer_options = if in_memory {
             base.clone()

@@ -144,6 +144,7 @@ async fn append_only_tables_refuse_update_and_delete() {
         "INSERT OR REPLACE INTO ledger_entries (idx, kind, body, leaf_hash, appended_at) \
          VALUES (0, 't', x'00', zeroblob(32), '2026-01-01T00:00:00.000000Z')",
     ];
+    let refused: Vec<&str> = refused.into_iter().chain(REPLACEMENTS).collect();
     let size = store.ledger_size().await.unwrap();
     let root = store.ledger_root(size).await.unwrap();
     let audit_rows = store.export_audit().await.unwrap();
@@ -160,6 +161,54 @@ async fn append_only_tables_refuse_update_and_delete() {
         .execute(store.pool())
         .await
         .unwrap();
+}
+
+/// Regression: INSERT OR REPLACE deletes the row in the way without firing
+/// its DELETE trigger unless recursive_triggers is on, so these rewrote an
+/// audit justification, a grant, a revocation, a submitted return, a node
+/// and a checkpoint before migration 0004 and the pragma.
+const REPLACEMENTS: [&str; 6] = [
+    "INSERT OR REPLACE INTO audit_log SELECT id, at, actor, actor_role, action, object_kind, \
+     object_id, classification, 'forged', outcome, detail FROM audit_log WHERE id = 1",
+    "INSERT OR REPLACE INTO grants SELECT * FROM grants",
+    "INSERT OR REPLACE INTO grant_revocations SELECT grant_id, revoked_by, \
+     '9999-01-01T00:00:00.000000Z', reason FROM grant_revocations",
+    "INSERT OR REPLACE INTO declarations SELECT * FROM declarations WHERE status = 'submitted'",
+    "INSERT OR REPLACE INTO ledger_nodes SELECT level, idx, zeroblob(32) FROM ledger_nodes",
+    "INSERT OR REPLACE INTO ledger_checkpoints SELECT * FROM ledger_checkpoints",
+];
+
+#[tokio::test]
+async fn replacing_rows_is_refused_even_without_the_pragma() {
+    use sqlx::ConnectOptions;
+    let (store, dir) = populated().await;
+    let audit_rows = store.export_audit().await.unwrap();
+    let size = store.ledger_size().await.unwrap();
+    let root = store.ledger_root(size).await.unwrap();
+    // Another program's connection (the sqlite3 shell, say) has
+    // recursive_triggers off: the triggers of migration 0004 still hold
+    // where a key would be reused.
+    let mut other = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("bwcv.db"))
+        .connect()
+        .await
+        .unwrap();
+    let recursive: i64 = sqlx::query_scalar("PRAGMA recursive_triggers")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    assert_eq!(recursive, 0);
+    for statement in &REPLACEMENTS[..2] {
+        let result = sqlx::query(statement).execute(&mut other).await;
+        assert!(result.is_err(), "{statement} was not refused");
+    }
+    for statement in &REPLACEMENTS[3..5] {
+        let result = sqlx::query(statement).execute(&mut other).await;
+        assert!(result.is_err(), "{statement} was not refused");
+    }
+    drop(other);
+    assert_eq!(store.export_audit().await.unwrap(), audit_rows);
+    assert_eq!(store.ledger_root(size).await.unwrap(), root);
 }
 
 #[tokio::test]
@@ -181,6 +230,11 @@ async fn durability_settings_are_in_force() {
         .await
         .unwrap();
     assert_eq!(foreign_keys, 1);
+    let recursive_triggers: i64 = sqlx::query_scalar("PRAGMA recursive_triggers")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(recursive_triggers, 1);
 }
 
 #[tokio::test]
