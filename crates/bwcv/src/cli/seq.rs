@@ -98,6 +98,10 @@ enum DbCommand {
     /// (or descend from a listed taxid) in the built-in controlled lists or
     /// be given with --list-taxid; a background taxid must not be regulated.
     ///
+    /// The file (format version 2) stores the seed indexes next to the
+    /// sequences, under the same SHA-256 digest, so screening loads them
+    /// without rebuilding; files of version 1 must be rebuilt.
+    ///
     /// Exit codes: 0 built; 2 error (unreadable or malformed input,
     /// unlabelled or unregulated concern sequence, regulated background).
     ///
