@@ -58,6 +58,19 @@
 //! classification. Highly Protected case material is otherwise readable
 //! only through a named need-to-know grant, as below.
 //!
+//! ## Draws (the yearly transparency-visit draw)
+//!
+//! A draw's announcement (method, pool digest, future randomness) and its
+//! result are public, so every State Party can re-run the selection.
+//!
+//! | role | read / list | create (announce) | change (run) |
+//! |---|---|---|---|
+//! | Secretariat analyst | ≤ P | ≤ P | ≤ P |
+//! | every other role | Unclassified | never | never |
+//!
+//! A draw is Unclassified by design; the rows above Unclassified only say
+//! that nothing but the Secretariat may see a draw that is not.
+//!
 //! ## Need-to-know grants and Highly Protected
 //!
 //! Highly Protected material of another State Party is never readable by
@@ -234,6 +247,9 @@ pub enum RecordKind {
     /// A case (clarification, visit, investigation); `owner` is the
     /// inspected State Party.
     Case(CaseScope),
+    /// A random selection (the yearly transparency-visit draw): its
+    /// announcement and result are public so anyone can verify it.
+    Draw,
 }
 
 /// Where a record is in its life.
@@ -364,6 +380,24 @@ fn decide_by_role(principal: &Principal, action: Action, record: &RecordMeta) ->
         RecordKind::Declaration => decide_declaration(principal, action, record),
         RecordKind::Custody => decide_custody(principal, action, record),
         RecordKind::Case(scope) => decide_case(principal, action, record, scope),
+        RecordKind::Draw => decide_draw(principal, action, record),
+    }
+}
+
+/// Draws: the table "Draws" in this module's documentation. Announcing
+/// (create) and running (change: the result is set once) are the
+/// Secretariat's function; the record is public so that every State Party
+/// can re-run the selection.
+fn decide_draw(principal: &Principal, action: Action, record: &RecordMeta) -> Decision {
+    use Classification as C;
+    use Decision::{Allow, Deny};
+    let class = record.classification;
+    match (principal.role, action) {
+        (_, Action::Read | Action::List) if class == C::Unclassified => Allow,
+        (Role::SecretariatAnalyst, _) if class <= C::Protected => Allow,
+        (Role::SecretariatAnalyst, _) => Deny(DenyReason::NeedToKnow),
+        (_, Action::Read | Action::List) => Deny(DenyReason::NeedToKnow),
+        _ => Deny(DenyReason::RoleFunction),
     }
 }
 
@@ -1144,6 +1178,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Draws: `role class read list create change` (public read;
+    /// announce and run by Secretariat analysts only).
+    #[test]
+    fn matrix_draws() {
+        let table = "
+            national_authority   U  A A D D
+            national_authority   R  D D D D
+            secretariat_analyst  U  A A A A
+            secretariat_analyst  R  A A A A
+            secretariat_analyst  P  A A A A
+            secretariat_analyst  HP D D D D
+            inspector            U  A A D D
+            inspector            P  D D D D
+            laboratory           U  A A D D
+            council_member       U  A A D D
+            council_member       HP D D D D
+            administrator        U  A A D D
+            administrator        R  D D D D
+        ";
+        let mut seen = std::collections::BTreeSet::new();
+        for line in table.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            let role: Role = cells[0].parse().unwrap();
+            seen.insert(role);
+            let record = RecordMeta {
+                id: "TV-2027".into(),
+                kind: RecordKind::Draw,
+                owner: None,
+                classification: class_code(cells[1]),
+                visibility: Visibility::Public,
+                stage: Stage::Final,
+            };
+            for (action, expected) in Action::ALL.into_iter().zip(&cells[2..]) {
+                let decision = decide(&principal(role), action, &record, &[], NOW);
+                assert_eq!(
+                    decision.is_allowed(),
+                    *expected == "A",
+                    "{line}: {action:?}"
+                );
+            }
+        }
+        assert_eq!(seen.len(), Role::ALL.len(), "every role has a row");
+        // A grant never opens writing a draw.
+        let record = RecordMeta {
+            id: "TV-2027".into(),
+            kind: RecordKind::Draw,
+            owner: None,
+            classification: Classification::Unclassified,
+            visibility: Visibility::Public,
+            stage: Stage::Final,
+        };
+        let inspector = principal(Role::Inspector);
+        assert_eq!(
+            decide(&inspector, Action::Create, &record, &[], NOW),
+            Decision::Deny(DenyReason::RoleFunction)
+        );
     }
 
     #[test]

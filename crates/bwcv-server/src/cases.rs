@@ -268,10 +268,58 @@ async fn parameter_set<S: Store>(
         return Ok(Some(builtin.clone()));
     }
     match state.store.get_parameter_set(digest).await? {
-        Some((_, text)) => ParameterSet::from_toml_str(&text)
-            .map(Some)
-            .map_err(|e| Failure::Internal(format!("stored parameter set {digest}: {e}"))),
+        Some((_, text)) => {
+            let set = ParameterSet::from_toml_str(&text)
+                .map_err(|e| Failure::Internal(format!("stored parameter set {digest}: {e}")))?;
+            // The key is the digest of the canonical form: the text kept
+            // under it must be that set.
+            if !set.digest().eq_ignore_ascii_case(digest) {
+                return Err(Failure::Internal(format!(
+                    "stored parameter set {digest}: its text is set {} (digest {})",
+                    set.version(),
+                    set.digest()
+                )));
+            }
+            Ok(Some(set))
+        }
         None => Ok(None),
+    }
+}
+
+/// Keeps `params` (whose TOML text is `text`) in the store for replay,
+/// under its digest. The digest is over the canonical form
+/// (`ParameterSet::canonical`), the text kept is TOML: a set stored earlier
+/// under the same digest with another layout (comments, order, spacing) is
+/// the same set and is kept as it is. Only a stored text that is not that
+/// set is an error.
+pub(crate) async fn keep_parameter_set<S: Store>(
+    store: &S,
+    params: &ParameterSet,
+    text: &str,
+) -> Result<(), Failure> {
+    let digest = params.digest();
+    match store
+        .put_parameter_set(&digest, params.version(), text)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict) => {
+            let stored = store.get_parameter_set(&digest).await?;
+            let same = stored.as_ref().is_some_and(|(version, stored_text)| {
+                version == params.version()
+                    && ParameterSet::from_toml_str(stored_text)
+                        .is_ok_and(|set| set.digest() == digest)
+            });
+            if same {
+                Ok(())
+            } else {
+                Err(Failure::Internal(format!(
+                    "the parameter set stored under digest {digest} is not parameter set {} (its text does not parse to that digest)",
+                    params.version()
+                )))
+            }
+        }
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -979,14 +1027,7 @@ async fn open<S: Store>(
         if let (1, Subject::Declaration(point)) = (attempt, &subject) {
             check_declaration_exists(state, auth, point).await?;
         }
-        state
-            .store
-            .put_parameter_set(
-                &params.digest(),
-                params.version(),
-                ParameterSet::builtin_source(),
-            )
-            .await?;
+        keep_parameter_set(&state.store, &params, ParameterSet::builtin_source()).await?;
         let first = case_entry(&event, 0, auth.user.id, &case, &params);
         let new_case = NewCase {
             case_id: record.case_id.clone(),
@@ -1230,13 +1271,7 @@ pub(crate) async fn seed_case<S: Store>(
         &params,
     )
     .map_err(internal)?;
-    store
-        .put_parameter_set(
-            &params.digest(),
-            params.version(),
-            ParameterSet::builtin_source(),
-        )
-        .await?;
+    keep_parameter_set(store, &params, ParameterSet::builtin_source()).await?;
     let first = case_entry(&event, 0, opener.id, &case, &params);
     let new_case = NewCase {
         case_id: case_id.0.clone(),

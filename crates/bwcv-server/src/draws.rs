@@ -40,13 +40,13 @@ use bwcv_cases::draw::{
 };
 use bwcv_cases::rfc3797::Number;
 use bwcv_core::Classification;
+use bwcv_core::access::{self, Action, RecordKind, RecordMeta, Stage};
 use bwcv_core::params::ParameterSet;
 use bwcv_declare::Submission;
 pub use bwcv_ledger::entry::CaseEntryKind as LedgerEntryKind;
 use bwcv_store::cases::{DrawRecord as StoredDraw, NewDraw};
 use bwcv_store::{
-    AuditOutcome, DeclarationFilter, DeclarationStatus, NewAuditRecord, NewLedgerEntry, Role,
-    Store, User,
+    AuditOutcome, DeclarationFilter, DeclarationStatus, NewAuditRecord, NewLedgerEntry, Store, User,
 };
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike, Utc};
 
@@ -421,14 +421,39 @@ fn describe_source(source: &RandomnessSource) -> String {
     }
 }
 
-fn is_secretariat(auth: Option<&Auth>) -> bool {
-    auth.is_some_and(|auth| auth.user.role == Role::SecretariatAnalyst)
+/// What the access rules see of a draw: a public, Unclassified record
+/// (`bwcv_core::access`, "Draws").
+fn draw_meta(draw_id: &str) -> RecordMeta {
+    RecordMeta {
+        id: draw_id.to_owned(),
+        kind: RecordKind::Draw,
+        owner: None,
+        classification: Classification::Unclassified,
+        visibility: bwcv_core::Visibility::Public,
+        stage: Stage::Final,
+    }
+}
+
+/// Whether the access rules let `auth` do `action` to draw `draw_id`
+/// (announce: `Create`; run: `Change`).
+fn may(auth: Option<&Auth>, action: Action, draw_id: &str) -> bool {
+    auth.is_some_and(|auth| {
+        access::decide(
+            &auth.principal(),
+            action,
+            &draw_meta(draw_id),
+            &[],
+            Utc::now().timestamp(),
+        )
+        .is_allowed()
+    })
 }
 
 /// Announcing and running draws is the Secretariat's function (issue 5:
-/// the Secretariat publishes the draw; anyone verifies it).
-fn require_secretariat(auth: &Auth) -> Result<(), Failure> {
-    if auth.user.role == Role::SecretariatAnalyst {
+/// the Secretariat publishes the draw; anyone verifies it), as the access
+/// rules decide for [`RecordKind::Draw`].
+fn require(auth: &Auth, action: Action, draw_id: &str) -> Result<(), Failure> {
+    if may(Some(auth), action, draw_id) {
         Ok(())
     } else {
         Err(Failure::Forbidden(
@@ -762,7 +787,7 @@ fn show_page(
         capped,
         differences,
         instructions,
-        can_run: record.is_none() && is_secretariat(auth),
+        can_run: record.is_none() && may(auth, Action::Change, &stored.draw_id),
         error,
         drand_key: QUICKNET_PUBLIC_KEY.to_owned(),
     })
@@ -808,7 +833,7 @@ async fn list_page<S: Store>(
     let mut response = render(&ListPage {
         nav: auth.map(Nav::of).unwrap_or_default(),
         rows,
-        can_announce: is_secretariat(auth),
+        can_announce: may(auth, Action::Create, ""),
         default_year: year,
         default_drand_at: suggested.format("%Y-%m-%dT%H:%M").to_string(),
         lead_days: rules.publication_lead_days,
@@ -838,7 +863,11 @@ pub(crate) async fn announce<S: Store>(
 ) -> Result<Response, WebError> {
     let form: BTreeMap<String, String> = fields.into_iter().collect();
     auth.check_csrf(&headers, form.get("csrf").map(String::as_str))?;
-    require_secretariat(&auth)?;
+    require(
+        &auth,
+        Action::Create,
+        form.get("draw_id").map(String::as_str).unwrap_or(""),
+    )?;
     match announce_from_form(&state, &auth, &headers, &form).await {
         Ok(draw_id) => Ok(Redirect::to(&format!("/draws/{draw_id}")).into_response()),
         Err(Failure::BadRequest { message, .. }) => {
@@ -993,7 +1022,7 @@ pub(crate) async fn run<S: Store>(
 ) -> Result<Response, WebError> {
     let form: BTreeMap<String, String> = fields.into_iter().collect();
     auth.check_csrf(&headers, form.get("csrf").map(String::as_str))?;
-    require_secretariat(&auth)?;
+    require(&auth, Action::Change, &draw_id)?;
     check_draw_id(&draw_id).map_err(|_| Failure::NotFound)?;
     let stored = state
         .store

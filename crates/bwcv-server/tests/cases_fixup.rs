@@ -294,3 +294,76 @@ async fn a_stored_entry_the_ledger_does_not_bind_is_reported() {
         "{check:?}"
     );
 }
+
+#[tokio::test]
+async fn a_parameter_set_stored_with_another_layout_does_not_break_opening_cases() {
+    let h = Harness::new().await;
+    let params = bwcv_core::params::ParameterSet::builtin();
+    // As an earlier bwcv stored it: same canonical content, other layout.
+    let older = format!(
+        "# parameter set as shipped by an earlier build\n\n{}\n# end\n",
+        bwcv_core::params::ParameterSet::builtin_source()
+    );
+    assert_ne!(older, bwcv_core::params::ParameterSet::builtin_source());
+    assert_eq!(
+        bwcv_core::params::ParameterSet::from_toml_str(&older)
+            .unwrap()
+            .digest(),
+        params.digest()
+    );
+    h.store
+        .put_parameter_set(&params.digest(), params.version(), &older)
+        .await
+        .unwrap();
+    let arc = h.api_token(&h.login("arc-officer").await).await;
+    // Opening (and stepping) a case works; the stored text is left as it was.
+    let case_id = filed_investigation(&h, &arc).await;
+    let (status, body) = api(
+        &h,
+        &arc,
+        "GET",
+        &format!("/api/v1/cases/{case_id}?justification=review"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, kept) = h
+        .store
+        .get_parameter_set(&params.digest())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept, older);
+}
+
+#[tokio::test]
+async fn draws_are_announced_and_run_by_secretariat_analysts_only_as_the_access_rules_decide() {
+    let h = Harness::new().await;
+    let analyst = h.login("analyst").await;
+    let (status, page) = h.get_html("/draws", &analyst).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Announce a draw"), "{page}");
+    for username in ["arc-officer", "inspector", "lab", "council", "admin"] {
+        let client = h.login(username).await;
+        let (status, page) = h.get_html("/draws", &client).await;
+        assert_eq!(status, StatusCode::OK, "{username}");
+        assert!(!page.contains("Announce a draw"), "{username}");
+        let response = h
+            .post_form(
+                "/draws",
+                &client,
+                &[("draw_id", "TV-2027"), ("justification", "yearly draw")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{username}");
+        let response = h
+            .post_form(
+                "/draws/TV-2027/run",
+                &client,
+                &[("justification", "the beacon is out")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{username}");
+    }
+    assert!(h.store.list_draws().await.unwrap().is_empty());
+}
