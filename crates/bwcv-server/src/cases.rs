@@ -1137,7 +1137,12 @@ async fn apply_step<S: Store>(
     expected: u32,
     transition: Transition,
     why: &str,
+    document: Option<String>,
 ) -> Result<LoadedCase, Failure> {
+    let document = match document {
+        Some(text) => Some(check_document(&transition, text)?),
+        None => None,
+    };
     let mut loaded = load_unchecked(state, case_id).await?;
     let meta = case_meta(&loaded.record, loaded.case.kind, Some(&loaded.case))
         .ok_or_else(|| Failure::Internal(format!("case {case_id}: unknown state")))?;
@@ -1229,7 +1234,169 @@ async fn apply_step<S: Store>(
     .await;
     loaded.record = record;
     loaded.entries.push(stored);
+    if let Some(document) = document {
+        keep_document(state, auth, &mut loaded, expected, step, &document, why).await?;
+    }
     Ok(loaded)
+}
+
+/// The text of a document whose SHA-256 a step records (the written
+/// request, the reply, the minutes, a report), kept as a case entry.
+#[derive(Debug, Clone)]
+struct Document {
+    /// `request`, `reply`, `minutes`, `preliminary_report`, `report`,
+    /// `report_with_comments`.
+    name: &'static str,
+    sha256: String,
+    text: String,
+}
+
+/// The document a transition records by digest, if any: its name, the
+/// entry kind it is kept as (the State Party's reply and comments are
+/// comments, the Secretariat's request, minutes and reports are reports)
+/// and the digest.
+fn document_of(transition: &Transition) -> Option<(&'static str, CaseEntryKind, &str)> {
+    match transition {
+        Transition::SendRequest { request_sha256 } => {
+            Some(("request", CaseEntryKind::Report, request_sha256))
+        }
+        Transition::RecordReply { reply_sha256 } => {
+            Some(("reply", CaseEntryKind::Comment, reply_sha256))
+        }
+        Transition::HoldConsultation { minutes_sha256 } => {
+            Some(("minutes", CaseEntryKind::Report, minutes_sha256))
+        }
+        Transition::IssuePreliminaryReport { report_sha256 } => {
+            Some(("preliminary_report", CaseEntryKind::Report, report_sha256))
+        }
+        Transition::IssueReport { report_sha256 } => {
+            Some(("report", CaseEntryKind::Report, report_sha256))
+        }
+        Transition::AppendComments { report_sha256 } => Some((
+            "report_with_comments",
+            CaseEntryKind::Comment,
+            report_sha256,
+        )),
+        _ => None,
+    }
+}
+
+/// A document's text must be the one whose SHA-256 the step records.
+fn check_document(transition: &Transition, text: String) -> Result<Document, Failure> {
+    let Some((name, _, digest)) = document_of(transition) else {
+        return Err(problem(
+            "/document",
+            "case.document",
+            format!(
+                "step {} records no document; send no document text with it",
+                transition.step()
+            ),
+        ));
+    };
+    let sha256 = sha256_hex(&text);
+    if !sha256.eq_ignore_ascii_case(digest) {
+        return Err(problem(
+            "/document",
+            "case.document",
+            format!("the document's SHA-256 is {sha256}, the step records {digest}"),
+        ));
+    }
+    Ok(Document { name, sha256, text })
+}
+
+/// The stored body of a kept document (canonical JSON): which document,
+/// the sequence of the event that records its digest, the digest and the
+/// text.
+fn document_body(document: &Document, event_sequence: u32) -> Result<String, Failure> {
+    let value = json!({
+        "document": document.name,
+        "event_sequence": event_sequence,
+        "sha256": document.sha256,
+        "text": document.text,
+    });
+    bwcv_ledger::entry::canonical::to_vec(&value)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| Failure::Internal("document JSON".into()))
+}
+
+/// Keeps the text of the document the event at `event_sequence` records
+/// (a case entry of kind report or comment, with its ledger entry and audit
+/// record), right after the event; retried if someone wrote meanwhile.
+#[allow(clippy::too_many_arguments)]
+async fn keep_document<S: Store>(
+    state: &AppState<S>,
+    auth: &Auth,
+    loaded: &mut LoadedCase,
+    event_sequence: u32,
+    step: Step,
+    document: &Document,
+    why: &str,
+) -> Result<(), Failure> {
+    let kind = match step {
+        Step::RecordReply | Step::AppendComments => CaseEntryKind::Comment,
+        _ => CaseEntryKind::Report,
+    };
+    let ledger_kind = match kind {
+        CaseEntryKind::Comment => bwcv_ledger::entry::CaseEntryKind::Comment,
+        _ => bwcv_ledger::entry::CaseEntryKind::Report,
+    };
+    let body = document_body(document, event_sequence)?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let record = loaded.record.clone();
+        let at = now().max(record.updated_at);
+        let entry = NewCaseEntry {
+            case_id: record.case_id.clone(),
+            sequence: record.n_records,
+            kind,
+            at,
+            actor: auth.user.id,
+            body_json: body.clone(),
+            body_sha256: sha256_hex(&body),
+            state_after: record.state.clone(),
+            next_deadline: record.next_deadline,
+            next_deadline_label: record.next_deadline_label.clone(),
+        };
+        let ledger = crate::draws::case_event_entry(
+            &record.case_id,
+            ledger_kind,
+            step.as_str(),
+            &body,
+            &record.state,
+            &record.state,
+            &auth.user.username,
+            why,
+            at,
+        );
+        let audit_record = new_audit(
+            Some(auth),
+            "case.document",
+            "case",
+            Some(record.case_id.clone()),
+            record.classification,
+            why,
+            AuditOutcome::Success,
+            json!({"document": document.name, "sha256": document.sha256, "event_sequence": event_sequence}),
+        );
+        match state
+            .store
+            .append_case_entry(entry, ledger, audit_record)
+            .await
+        {
+            Ok((record, stored)) => {
+                loaded.record = record;
+                loaded.entries.push(stored);
+                return Ok(());
+            }
+            Err(StoreError::Conflict) if attempt < 3 => {
+                let fresh = load_unchecked(state, &loaded.record.case_id).await?;
+                *loaded = fresh;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
 }
 
 /// Writes a case with a given history straight through the store (for the
@@ -1916,6 +2083,8 @@ fn url_encode(text: &str) -> String {
 
 #[derive(Debug, Clone)]
 struct TimelineRow {
+    /// The text of a kept document (shown escaped, preformatted).
+    document: String,
     sequence: u32,
     at: String,
     actor: String,
@@ -2119,6 +2288,20 @@ fn describe_change(change: &Change) -> String {
     }
 }
 
+/// A kept document entry: its name, the sequence of the event recording
+/// its digest, and its text.
+fn kept_document(entry: &CaseEntry) -> Option<(String, u64, String)> {
+    if !matches!(entry.kind, CaseEntryKind::Report | CaseEntryKind::Comment) {
+        return None;
+    }
+    let value: Value = serde_json::from_str(&entry.body_json).ok()?;
+    Some((
+        value.get("document")?.as_str()?.to_owned(),
+        value.get("event_sequence")?.as_u64()?,
+        value.get("text")?.as_str()?.to_owned(),
+    ))
+}
+
 /// Renders the case page (after a refusal too: `error` and `status`).
 /// A refused step, shown on the case page: the reason, and the form and
 /// field it concerns (marked `aria-invalid` there).
@@ -2187,10 +2370,19 @@ async fn show_page<S: Store>(
                         .find(|(id, _)| *id == entry.actor)
                         .map(|(_, n)| n.clone())
                         .unwrap_or_default(),
-                    format!("{} recorded", humanize(other.as_str())),
+                    match kept_document(entry) {
+                        Some((name, sequence, _)) => format!(
+                            "Text of the {} (SHA-256 recorded by entry {sequence})",
+                            name.replace('_', " ")
+                        ),
+                        None => format!("{} recorded", humanize(other.as_str())),
+                    },
                     String::new(),
                 ),
             };
+            let document = kept_document(entry)
+                .map(|(_, _, text)| text)
+                .unwrap_or_default();
             TimelineRow {
                 sequence: entry.sequence,
                 at: format_time(entry.at),
@@ -2201,6 +2393,7 @@ async fn show_page<S: Store>(
                 ledger_index: entry.ledger_index,
                 digest: entry.body_sha256.clone(),
                 digest_short: short(&entry.body_sha256),
+                document,
             }
         })
         .collect();
@@ -2449,7 +2642,8 @@ pub(crate) async fn step<S: Store>(
             .parse()
             .map_err(|_| problem("sequence", "case.sequence", "reload the page"))?;
         let transition = transition_of(&form)?;
-        apply_step(&state, &auth, &id, expected, transition, &why).await
+        let document = document_of(&transition).map(|_| clip(&form.document));
+        apply_step(&state, &auth, &id, expected, transition, &why, document).await
     }
     .await;
     match result {
@@ -2606,6 +2800,10 @@ struct StepRequest {
     expected_sequence: u32,
     #[serde(default)]
     justification: Option<String>,
+    /// The text of the document whose SHA-256 the transition records
+    /// (request, reply, minutes, report); kept with the case when given.
+    #[serde(default)]
+    document: Option<String>,
 }
 
 /// `POST /api/v1/cases/{id}/steps`: applies one transition.
@@ -2630,6 +2828,7 @@ pub(crate) async fn api_step<S: Store>(
         request.expected_sequence,
         transition,
         &why,
+        request.document,
     )
     .await?;
     Ok(Json(detail(&state, &auth, &loaded).await?))

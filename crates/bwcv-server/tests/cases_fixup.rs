@@ -367,3 +367,173 @@ async fn draws_are_announced_and_run_by_secretariat_analysts_only_as_the_access_
     }
     assert!(h.store.list_draws().await.unwrap().is_empty());
 }
+
+/// A submitted return of `code` for `year`.
+async fn submitted(h: &Harness, officer: &str, code: &str, year: i32) {
+    let token = h.api_token(&h.login(officer).await).await;
+    let (status, body) = api(
+        h,
+        &token,
+        "POST",
+        "/api/v1/declarations",
+        Some(json!({
+            "submission": valid_submission(code, year),
+            "classification": "restricted",
+            "submit": true,
+            "justification": "annual CBM return"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
+}
+
+#[tokio::test]
+async fn document_texts_are_kept_with_the_case_for_those_who_may_see_it() {
+    let h = Harness::new().await;
+    submitted(&h, "bor-officer", "BOR", 2025).await;
+    let arc = h.api_token(&h.login("arc-officer").await).await;
+    let bor = h.api_token(&h.login("bor-officer").await).await;
+    let analyst_client = h.login("analyst").await;
+    let analyst = h.api_token(&analyst_client).await;
+    let (status, opened) = api(
+        &h,
+        &arc,
+        "POST",
+        "/api/v1/cases",
+        Some(json!({
+            "kind": "clarification",
+            "subject": {
+                "subject": "declaration",
+                "state_party": "BOR",
+                "year": 2025,
+                "form": "b",
+                "json_path": "$.forms.b",
+                "concern": "anomaly",
+                "description": "Form B reports no outbreak, the WHO reported one."
+            },
+            "classification": "restricted",
+            "justification": "consistency of the 2025 returns"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let case_id = opened["case_id"].as_str().unwrap().to_owned();
+
+    // The page: the written request's text is kept beside its digest.
+    let request = "Please explain <b>Form B</b> & the outbreak of 2025-03.";
+    let response = h
+        .post_form(
+            &format!("/cases/{case_id}/steps"),
+            &analyst_client,
+            &[
+                ("step", "send_request"),
+                ("sequence", "1"),
+                ("document", request),
+                ("justification", "sending the written request"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let escaped = "Please explain &#60;b&#62;Form B&#60;/b&#62; &#38; the outbreak of 2025-03.";
+
+    // The API: a reply whose text is not the one its digest names is
+    // refused; the right one is kept as the State Party's comment.
+    let steps = format!("/api/v1/cases/{case_id}/steps");
+    let reply = "The outbreak was natural; see the attached report.";
+    let (status, body) = api(
+        &h,
+        &bor,
+        "POST",
+        &steps,
+        Some(json!({
+            "transition": {"step": "record_reply", "reply_sha256": sha256_hex("another text")},
+            "expected_sequence": 3,
+            "justification": "our reply",
+            "document": reply
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["problems"][0]["path"], "/document", "{body}");
+    let (status, body) = api(
+        &h,
+        &bor,
+        "POST",
+        &steps,
+        Some(json!({
+            "transition": {"step": "record_reply", "reply_sha256": sha256_hex(reply)},
+            "expected_sequence": 3,
+            "justification": "our reply",
+            "document": reply
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "reply_received");
+
+    // The parties and the analyst read both texts; the digests match the events.
+    for (username, token) in [
+        ("arc-officer", &arc),
+        ("bor-officer", &bor),
+        ("analyst", &analyst),
+    ] {
+        let client = h.login(username).await;
+        let (status, page) = h.get_html(&format!("/cases/{case_id}"), &client).await;
+        assert_eq!(status, StatusCode::OK, "{username}");
+        assert!(
+            page.contains(&format!("<pre class=\"document\">{escaped}</pre>")),
+            "{username}: {page}"
+        );
+        assert!(!page.contains("<b>Form B</b>"), "{username}: unescaped");
+        assert!(page.contains(reply), "{username}");
+        let (status, detail) = api(
+            &h,
+            token,
+            "GET",
+            &format!("/api/v1/cases/{case_id}?justification=review"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{username}: {detail}");
+        let entries = detail["entries"].as_array().unwrap();
+        let kinds: Vec<&str> = entries
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["event", "event", "report", "event", "comment"],
+            "{username}"
+        );
+        for (document, event, text, field) in [
+            (&entries[2], &entries[1], request, "request_sha256"),
+            (&entries[4], &entries[3], reply, "reply_sha256"),
+        ] {
+            assert_eq!(document["body"]["text"], text);
+            assert_eq!(document["body"]["sha256"], sha256_hex(text));
+            assert_eq!(document["body"]["event_sequence"], event["sequence"]);
+            assert_eq!(
+                event["body"]["change"]["transition"][field],
+                sha256_hex(text),
+                "{event}"
+            );
+        }
+    }
+    // Nobody else does.
+    for username in ["inspector", "lab", "council", "admin"] {
+        let client = h.login(username).await;
+        let (status, page) = h.get_html(&format!("/cases/{case_id}"), &client).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{username}");
+        assert!(!page.contains("Form B"), "{username}");
+    }
+    // The kept texts are bound by the ledger like every entry.
+    let check = bwcv_server::case_ledger::verify_case_ledger(&h.store, &case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(check.is_ok() && check.checked == 5, "{check:?}");
+}

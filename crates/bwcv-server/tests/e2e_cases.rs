@@ -569,7 +569,9 @@ fn a_clarification_request_walks_from_filing_to_closure_in_chromium() {
     ] {
         assert!(page.contains(text), "missing on the closed case: {text}");
     }
-    assert_eq!(browser.count("#timeline tbody tr"), 6);
+    // Six events and the kept texts of the request, the reply and the minutes.
+    assert_eq!(browser.count("#timeline tbody tr"), 9);
+    assert_eq!(browser.count("#timeline pre.document"), 3);
     // Tall enough for the timeline to be on the screenshot.
     browser.call(
         "POST",
