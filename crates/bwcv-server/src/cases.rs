@@ -55,7 +55,7 @@ use bwcv_core::params::ParameterSet;
 use bwcv_core::{Classification, StatePartyCode, Visibility};
 use bwcv_ledger::merkle::Hash;
 use bwcv_store::{
-    AuditOutcome, CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, DeclarationFilter,
+    AuditOutcome, CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, CaseWrite, DeclarationFilter,
     DeclarationStatus, GrantTarget, NewCase, NewCaseEntry, NewLedgerEntry, NewNotification, Role,
     Store, StoreError,
 };
@@ -1211,9 +1211,21 @@ async fn apply_step<S: Store>(
         AuditOutcome::Success,
         json!({"step": step.as_str(), "state": loaded.case.state.as_str(), "event_sha256": entry.body_sha256}),
     );
+    // The event and the text of the document it records (if any) are one
+    // transaction: the event never stands without its document.
+    let document_write = document
+        .as_ref()
+        .map(|document| document_write(auth, &entry, &loaded.record, step, document, why))
+        .transpose()?;
+    let mut writes = vec![CaseWrite {
+        entry,
+        ledger_entry: ledger_entry(&event, loaded.case.state),
+        audit: audit_record,
+    }];
+    writes.extend(document_write);
     let (record, stored) = state
         .store
-        .append_case_entry(entry, ledger_entry(&event, loaded.case.state), audit_record)
+        .append_case_entries(writes)
         .await
         .map_err(|error| match error {
             StoreError::Conflict => Failure::Conflict(CHANGED_MEANWHILE.into()),
@@ -1233,10 +1245,7 @@ async fn apply_step<S: Store>(
     )
     .await;
     loaded.record = record;
-    loaded.entries.push(stored);
-    if let Some(document) = document {
-        keep_document(state, auth, &mut loaded, expected, step, &document, why).await?;
-    }
+    loaded.entries.extend(stored);
     Ok(loaded)
 }
 
@@ -1320,19 +1329,18 @@ fn document_body(document: &Document, event_sequence: u32) -> Result<String, Fai
         .ok_or_else(|| Failure::Internal("document JSON".into()))
 }
 
-/// Keeps the text of the document the event at `event_sequence` records
-/// (a case entry of kind report or comment, with its ledger entry and audit
-/// record), right after the event; retried if someone wrote meanwhile.
-#[allow(clippy::too_many_arguments)]
-async fn keep_document<S: Store>(
-    state: &AppState<S>,
+/// The entry keeping the text of the document that `event` (the entry
+/// about to be appended) records by digest: a report entry for the
+/// Secretariat's documents, a comment entry for the State Party's reply and
+/// comments, right after the event, with the case summary the event leaves.
+fn document_write(
     auth: &Auth,
-    loaded: &mut LoadedCase,
-    event_sequence: u32,
+    event: &NewCaseEntry,
+    record: &CaseRecord,
     step: Step,
     document: &Document,
     why: &str,
-) -> Result<(), Failure> {
+) -> Result<CaseWrite, Failure> {
     let kind = match step {
         Step::RecordReply | Step::AppendComments => CaseEntryKind::Comment,
         _ => CaseEntryKind::Report,
@@ -1341,62 +1349,45 @@ async fn keep_document<S: Store>(
         CaseEntryKind::Comment => bwcv_ledger::entry::CaseEntryKind::Comment,
         _ => bwcv_ledger::entry::CaseEntryKind::Report,
     };
-    let body = document_body(document, event_sequence)?;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let record = loaded.record.clone();
-        let at = now().max(record.updated_at);
-        let entry = NewCaseEntry {
-            case_id: record.case_id.clone(),
-            sequence: record.n_records,
-            kind,
-            at,
-            actor: auth.user.id,
-            body_json: body.clone(),
-            body_sha256: sha256_hex(&body),
-            state_after: record.state.clone(),
-            next_deadline: record.next_deadline,
-            next_deadline_label: record.next_deadline_label.clone(),
-        };
-        let ledger = crate::draws::case_event_entry(
-            &record.case_id,
-            ledger_kind,
-            step.as_str(),
-            &body,
-            &record.state,
-            &record.state,
-            &auth.user.username,
-            why,
-            at,
-        );
-        let audit_record = new_audit(
-            Some(auth),
-            "case.document",
-            "case",
-            Some(record.case_id.clone()),
-            record.classification,
-            why,
-            AuditOutcome::Success,
-            json!({"document": document.name, "sha256": document.sha256, "event_sequence": event_sequence}),
-        );
-        match state
-            .store
-            .append_case_entry(entry, ledger, audit_record)
-            .await
-        {
-            Ok((record, stored)) => {
-                loaded.record = record;
-                loaded.entries.push(stored);
-                return Ok(());
-            }
-            Err(StoreError::Conflict) if attempt < 3 => {
-                let fresh = load_unchecked(state, &loaded.record.case_id).await?;
-                *loaded = fresh;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
+    let body = document_body(document, event.sequence)?;
+    let entry = NewCaseEntry {
+        case_id: event.case_id.clone(),
+        sequence: event.sequence + 1,
+        kind,
+        at: event.at,
+        actor: auth.user.id,
+        body_sha256: sha256_hex(&body),
+        body_json: body,
+        state_after: event.state_after.clone(),
+        next_deadline: event.next_deadline,
+        next_deadline_label: event.next_deadline_label.clone(),
+    };
+    let ledger_entry = crate::draws::case_event_entry(
+        &event.case_id,
+        ledger_kind,
+        step.as_str(),
+        &entry.body_json,
+        &event.state_after,
+        &event.state_after,
+        &auth.user.username,
+        why,
+        event.at,
+    );
+    let audit = new_audit(
+        Some(auth),
+        "case.document",
+        "case",
+        Some(event.case_id.clone()),
+        record.classification,
+        why,
+        AuditOutcome::Success,
+        json!({"document": document.name, "sha256": document.sha256, "event_sequence": event.sequence}),
+    );
+    Ok(CaseWrite {
+        entry,
+        ledger_entry,
+        audit,
+    })
 }
 
 /// Writes a case with a given history straight through the store (for the

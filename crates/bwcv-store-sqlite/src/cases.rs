@@ -7,9 +7,9 @@
 
 use bwcv_core::{Classification, StatePartyCode};
 use bwcv_store::cases::{
-    CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, CaseStore, DrawRecord, NewCase, NewCaseEntry,
-    NewDraw, NewNotification, Notification, case_audit, draw_audit, notification_limit,
-    validate_draw_result, validate_parameter_set,
+    CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, CaseStore, CaseWrite, DrawRecord, NewCase,
+    NewCaseEntry, NewDraw, NewNotification, Notification, case_audit, draw_audit,
+    notification_limit, validate_draw_result, validate_parameter_set,
 };
 use bwcv_store::{NewAuditRecord, NewLedgerEntry, StoreError, Timestamp, UserId, check_text};
 use sqlx::sqlite::SqliteConnection;
@@ -319,6 +319,38 @@ impl CaseStore for SqliteStore {
         let stored = insert_entry(&mut tx, &entry, appended.first_index).await?;
         let record = update_summary(&mut tx, &entry).await?;
         insert_audit(&mut tx, &audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok((record, stored))
+    }
+
+    async fn append_case_entries(
+        &self,
+        writes: Vec<CaseWrite>,
+    ) -> Result<(CaseRecord, Vec<CaseEntry>), StoreError> {
+        let case_id = bwcv_store::cases::check_case_writes(&writes)?.to_owned();
+        let audits = writes
+            .iter()
+            .map(|write| {
+                let audit = case_audit(write.audit.clone(), &case_id);
+                audit.validate().map(|()| audit)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let case_id = case_id.as_str();
+        let mut tx = self.begin().await?;
+        let current = case_on(&mut tx, case_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if current.n_records != writes[0].entry.sequence {
+            return Err(StoreError::Conflict);
+        }
+        let mut record = current;
+        let mut stored = Vec::with_capacity(writes.len());
+        for (write, audit) in writes.iter().zip(&audits) {
+            let appended = append_on(&mut tx, std::slice::from_ref(&write.ledger_entry)).await?;
+            stored.push(insert_entry(&mut tx, &write.entry, appended.first_index).await?);
+            record = update_summary(&mut tx, &write.entry).await?;
+            insert_audit(&mut tx, audit).await?;
+        }
         tx.commit().await.map_err(db_error)?;
         Ok((record, stored))
     }

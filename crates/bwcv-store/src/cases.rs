@@ -442,6 +442,42 @@ pub fn notification_limit(limit: u32) -> u32 {
 
 // ------------------------------------------------------------------ trait
 
+/// One entry to append with its ledger entry and audit record
+/// ([`CaseStore::append_case_entries`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseWrite {
+    pub entry: NewCaseEntry,
+    pub ledger_entry: NewLedgerEntry,
+    pub audit: NewAuditRecord,
+}
+
+/// Checks a batch of [`CaseWrite`]s before a transaction starts: not empty,
+/// one case, consecutive sequences; each entry, ledger entry and audit
+/// record valid. Returns the case id.
+pub fn check_case_writes(writes: &[CaseWrite]) -> Result<&str, StoreError> {
+    let first = writes
+        .first()
+        .ok_or_else(|| StoreError::Invalid("writes: at least one entry is needed".into()))?;
+    for (offset, write) in writes.iter().enumerate() {
+        write.entry.validate()?;
+        write.ledger_entry.validate()?;
+        if write.entry.case_id != first.entry.case_id {
+            return Err(StoreError::Invalid(format!(
+                "writes[{offset}].entry.case_id: {} is not {}, the batch's case",
+                write.entry.case_id, first.entry.case_id
+            )));
+        }
+        let expected = u64::from(first.entry.sequence) + offset as u64;
+        if u64::from(write.entry.sequence) != expected {
+            return Err(StoreError::Invalid(format!(
+                "writes[{offset}].entry.sequence: {} where {expected} follows",
+                write.entry.sequence
+            )));
+        }
+    }
+    Ok(&first.entry.case_id)
+}
+
 /// The case store. A supertrait of [`crate::Store`]: every store keeps
 /// cases. Conventions as for [`crate::Store`]: `get_*` return `Ok(None)`
 /// when nothing matches; every write has committed when it returns `Ok`;
@@ -473,6 +509,19 @@ pub trait CaseStore: Send + Sync {
         ledger_entry: NewLedgerEntry,
         audit: NewAuditRecord,
     ) -> impl Future<Output = Result<(CaseRecord, CaseEntry), StoreError>> + Send;
+
+    /// Appends several entries of one case (an event and the text of the
+    /// document it records, say) in ONE transaction, in order, each with its
+    /// ledger entry and audit record exactly as
+    /// [`CaseStore::append_case_entry`] does for one: the first entry's
+    /// sequence must be the case's `n_records` and each next one the
+    /// following number (Conflict otherwise); all are written or none.
+    /// Invalid if `writes` is empty or names more than one case. Returns the
+    /// case row after the last entry and the stored entries in order.
+    fn append_case_entries(
+        &self,
+        writes: Vec<CaseWrite>,
+    ) -> impl Future<Output = Result<(CaseRecord, Vec<CaseEntry>), StoreError>> + Send;
 
     fn get_case(
         &self,

@@ -59,6 +59,7 @@ macro_rules! conformance_tests {
             case_entries_append,
             case_refusals,
             failed_case_writes_leave_nothing,
+            case_entries_in_one_transaction,
             concurrent_case_appends,
             concurrent_case_opens_and_results,
             case_bodies_verbatim,

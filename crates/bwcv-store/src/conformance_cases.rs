@@ -12,8 +12,8 @@ use super::{
     assert_conflict, assert_invalid, assert_not_found, at, audit, entry, make_user, party,
 };
 use crate::cases::{
-    CASE_OBJECT, CaseEntryKind, CaseFilter, DRAW_OBJECT, MAX_ID_LEN, NewCase, NewCaseEntry,
-    NewDraw, NewNotification,
+    CASE_OBJECT, CaseEntryKind, CaseFilter, CaseWrite, DRAW_OBJECT, MAX_ID_LEN, NewCase,
+    NewCaseEntry, NewDraw, NewNotification,
 };
 use crate::{AuditFilter, Role, Store, Timestamp, UserId};
 
@@ -644,6 +644,146 @@ pub async fn failed_case_writes_leave_nothing<S: Store>(store: &S) {
         .expect("append after failures");
     assert_eq!(record.n_records, 2);
     assert_eq!(stored.ledger_index, 1);
+}
+
+fn write(entry_: NewCaseEntry, ledger_text: &str, actor: Option<UserId>) -> CaseWrite {
+    CaseWrite {
+        entry: entry_,
+        ledger_entry: entry("case_event", ledger_text.as_bytes(), None),
+        audit: audit(actor, "case.append"),
+    }
+}
+
+/// An event and the document it records, appended together: one
+/// transaction, consecutive sequences, all or nothing.
+pub async fn case_entries_in_one_transaction<S: Store>(store: &S) {
+    let alice = make_user(store, "alice", Role::NationalAuthority).await;
+    open(
+        store,
+        new_case("CL-2026-0001", "clarification", None, None, alice.id, at(1)),
+    )
+    .await;
+    let mut document = new_entry("CL-2026-0001", 2, alice.id, "replied", 4);
+    document.kind = CaseEntryKind::Comment;
+    let (record, stored) = store
+        .append_case_entries(vec![
+            write(
+                new_entry("CL-2026-0001", 1, alice.id, "replied", 3),
+                "event",
+                Some(alice.id),
+            ),
+            write(document, "document", Some(alice.id)),
+        ])
+        .await
+        .expect("append two entries");
+    assert_eq!(record.n_records, 3);
+    assert_eq!(record.state, "replied");
+    assert_eq!(record.updated_at, at(4));
+    assert_eq!(
+        stored
+            .iter()
+            .map(|entry| (entry.sequence, entry.ledger_index))
+            .collect::<Vec<_>>(),
+        vec![(1, 1), (2, 2)]
+    );
+    assert_eq!(stored[1].kind, CaseEntryKind::Comment);
+    assert_eq!(store.ledger_size().await.unwrap(), 3);
+    let audits = store.export_audit().await.unwrap();
+    assert_eq!(audits.len(), 3);
+    assert!(
+        audits
+            .iter()
+            .all(|record| record.object_kind == CASE_OBJECT)
+    );
+
+    // Refused before anything is written: empty, two cases, a gap, stale.
+    let before = store.export_audit().await.unwrap();
+    assert_invalid(store.append_case_entries(Vec::new()).await, "no entries");
+    assert_invalid(
+        store
+            .append_case_entries(vec![
+                write(
+                    new_entry("CL-2026-0001", 3, alice.id, "a", 5),
+                    "x",
+                    Some(alice.id),
+                ),
+                write(
+                    new_entry("CL-2026-0002", 4, alice.id, "a", 5),
+                    "x",
+                    Some(alice.id),
+                ),
+            ])
+            .await,
+        "two cases",
+    );
+    assert_invalid(
+        store
+            .append_case_entries(vec![
+                write(
+                    new_entry("CL-2026-0001", 3, alice.id, "a", 5),
+                    "x",
+                    Some(alice.id),
+                ),
+                write(
+                    new_entry("CL-2026-0001", 5, alice.id, "a", 5),
+                    "x",
+                    Some(alice.id),
+                ),
+            ])
+            .await,
+        "a gap in the sequences",
+    );
+    assert_conflict(
+        store
+            .append_case_entries(vec![write(
+                new_entry("CL-2026-0001", 2, alice.id, "a", 5),
+                "x",
+                Some(alice.id),
+            )])
+            .await,
+        "a stale sequence",
+    );
+    assert_not_found(
+        store
+            .append_case_entries(vec![write(
+                new_entry("CL-2026-0009", 0, alice.id, "a", 5),
+                "x",
+                Some(alice.id),
+            )])
+            .await,
+        "no such case",
+    );
+    // The second write fails inside the transaction (its audit actor does
+    // not exist): the first is not kept either.
+    assert_not_found(
+        store
+            .append_case_entries(vec![
+                write(
+                    new_entry("CL-2026-0001", 3, alice.id, "a", 5),
+                    "x",
+                    Some(alice.id),
+                ),
+                write(
+                    new_entry("CL-2026-0001", 4, alice.id, "a", 5),
+                    "x",
+                    Some(UserId(999_999)),
+                ),
+            ])
+            .await,
+        "a failing second write",
+    );
+    assert_eq!(store.case_entries("CL-2026-0001").await.unwrap().len(), 3);
+    assert_eq!(
+        store
+            .get_case("CL-2026-0001")
+            .await
+            .unwrap()
+            .unwrap()
+            .n_records,
+        3
+    );
+    assert_eq!(store.ledger_size().await.unwrap(), 3);
+    assert_eq!(store.export_audit().await.unwrap(), before);
 }
 
 /// Several writers appending to one case at once: each reads the case,

@@ -45,8 +45,8 @@ pub mod conformance;
 pub mod bench;
 
 pub use cases::{
-    CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, CaseStore, DrawRecord, NewCase, NewCaseEntry,
-    NewDraw, NewNotification, Notification,
+    CaseEntry, CaseEntryKind, CaseFilter, CaseRecord, CaseStore, CaseWrite, DrawRecord, NewCase,
+    NewCaseEntry, NewDraw, NewNotification, Notification,
 };
 pub use model::*;
 
