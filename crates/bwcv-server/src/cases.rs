@@ -1404,6 +1404,7 @@ pub(crate) async fn seed_case<S: Store>(
     opened_at: DateTime<Utc>,
     why: &str,
     steps: Vec<(&bwcv_store::User, Transition, DateTime<Utc>, &str)>,
+    documents: &[&str],
 ) -> Result<String, Failure> {
     let params = ParameterSet::builtin().clone();
     let as_auth = |user: &bwcv_store::User| Auth {
@@ -1454,7 +1455,7 @@ pub(crate) async fn seed_case<S: Store>(
         AuditOutcome::Success,
         json!({"kind": kind.as_str(), "seed": "demo"}),
     );
-    store
+    let (record, _) = store
         .open_case(
             new_case,
             first,
@@ -1462,8 +1463,14 @@ pub(crate) async fn seed_case<S: Store>(
             audit_record,
         )
         .await?;
-    for (sequence, (user, transition, at, justification)) in (1u32..).zip(steps) {
+    let mut sequence = 1u32;
+    for (user, transition, at, justification) in steps {
         let actor_auth = as_auth(user);
+        // The text of the document this step records, when it is given.
+        let document = documents
+            .iter()
+            .find_map(|text| check_document(&transition, (*text).to_owned()).ok());
+        let step = transition.step();
         let event = case
             .apply_checked(
                 transition,
@@ -1484,9 +1491,20 @@ pub(crate) async fn seed_case<S: Store>(
             AuditOutcome::Success,
             json!({"state": case.state.as_str(), "seed": "demo"}),
         );
-        store
-            .append_case_entry(entry, ledger_entry(&event, case.state), audit_record)
-            .await?;
+        let document_write = document
+            .as_ref()
+            .map(|document| {
+                document_write(&actor_auth, &entry, &record, step, document, justification)
+            })
+            .transpose()?;
+        let mut writes = vec![CaseWrite {
+            entry,
+            ledger_entry: ledger_entry(&event, case.state),
+            audit: audit_record,
+        }];
+        writes.extend(document_write);
+        sequence += writes.len() as u32;
+        store.append_case_entries(writes).await?;
     }
     Ok(case_id.0)
 }

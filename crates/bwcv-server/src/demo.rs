@@ -264,6 +264,9 @@ pub async fn seed_cases<S: Store>(store: &S, world: &DemoWorld) -> Result<(), Fa
             now - days(3),
             "the discrepancy is material to the compilation",
         )],
+        &[
+            "Please explain the outbreak count in Form B.",
+        ],
     )
     .await?;
     // Closed: request, reply, closure with the outcome.
@@ -308,6 +311,10 @@ pub async fn seed_cases<S: Store>(store: &S, world: &DemoWorld) -> Result<(), Fa
                 "the reply answers the question",
             ),
         ],
+        &[
+            "Please confirm the containment level.",
+            "The unit was downgraded to BSL-3 after renovation.",
+        ],
     )
     .await?;
     // Overdue: no reply 30 days after the request.
@@ -334,6 +341,9 @@ pub async fn seed_cases<S: Store>(store: &S, world: &DemoWorld) -> Result<(), Fa
             now - days(30),
             "a declared programme disappeared from the return",
         )],
+        &[
+            "Please explain the omission in Form A part 2 (i).",
+        ],
     )
     .await?;
     Ok(())
@@ -419,6 +429,7 @@ pub async fn seed_council<S: Store>(
             filed_at,
             "the request is complete",
         )],
+        &[],
     )
     .await?;
     let Some(record) = store.get_case(&case_id).await? else {

@@ -202,6 +202,14 @@ async fn every_case_vote_decision_and_draw_write_is_bound_by_a_case_event_v2_ent
         kinds.contains(&bwcv_ledger::entry::CaseEntryKind::Vote),
         "{kinds:?}"
     );
+    // The demo keeps the texts of its requests (report entries) and of
+    // its reply (a comment entry), beside the events naming their digests.
+    for kind in [
+        bwcv_ledger::entry::CaseEntryKind::Report,
+        bwcv_ledger::entry::CaseEntryKind::Comment,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} missing from {kinds:?}");
+    }
     let draws = store.list_draws().await.unwrap();
     assert!(draws.iter().any(|d| d.result_json.is_some()));
     for draw in draws {
