@@ -16,19 +16,23 @@
 //! An index is: seed pattern length u64, pattern (ASCII '1'/'0'), masked
 //! keys u64, table size u64 (alphabet^weight), byte length of the counts
 //! u64, counts (one unsigned LEB128 number of positions per key, in key
-//! order), number of positions u64, positions u32 each (text positions,
+//! order), number of positions u64, zero bytes up to the next multiple of 4
+//! from the start of the file, positions u32 each (text positions,
 //! ascending within a key). The offsets table is the prefix sum of the
-//! counts, so the index loads with one pass and no sorting; DNA indexes
-//! cover [`crate::index::Text::nucleotide`], the protein index
+//! counts, so the index loads with one pass and no sorting; the positions
+//! are aligned so that they are used in place in the buffer the file is
+//! read into, never copied. DNA indexes cover
+//! [`crate::index::Text::nucleotide`], the protein index
 //! [`crate::index::Text::protein`], both deterministic functions of the
 //! sequences. Version 1 files (sequences only) are refused with a request
-//! to rebuild.
+//! to rebuild; version 2 files (no alignment padding) likewise.
 //!
 //! The trailing SHA-256 is the database digest that every report carries;
 //! reading verifies it, so a corrupt file is refused.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -36,13 +40,13 @@ use sha2::{Digest, Sha256};
 
 use crate::alphabet;
 use crate::fastx::{self, OnError};
-use crate::index::{Indexes, KmerIndex, Seed, SeedError, Text};
+use crate::index::{Indexes, KmerIndex, Seed, SeedError, SharedWords, Text, Texts};
 use crate::taxonomy::{self, Taxonomy};
 
 /// First bytes of every database file.
 pub const MAGIC: &[u8; 8] = b"BWCVSQDB";
 /// Version of the file format this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Engine name and version recorded in databases and reports.
 pub const ENGINE: &str = concat!("bwcv-seq ", env!("CARGO_PKG_VERSION"));
 
@@ -175,6 +179,8 @@ pub struct Database {
     pub sequences: Vec<Vec<u8>>,
     /// The seed indexes (stored in the file).
     pub index: Indexes,
+    /// The texts the indexes cover (derived from `sequences`, not stored).
+    pub texts: Texts,
     /// SHA-256 of the serialised file (the database digest).
     pub digest: [u8; 32],
 }
@@ -592,10 +598,12 @@ impl Builder {
             inputs: self.inputs,
             references: self.references,
         };
+        let texts = Texts::build(&meta.references, &self.sequences, meta.params.protein_level);
         let mut database = Database {
             meta,
             sequences: self.sequences,
             index: Indexes::default(),
+            texts,
             digest: [0; 32],
         };
         database.index = Indexes::build(&database)?;
@@ -664,17 +672,55 @@ impl Database {
     }
 
     /// Reads and verifies a database file.
-    pub fn read(mut reader: impl Read) -> Result<Self, Error> {
-        let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(|source| Error::Io {
-            context: "reading the database".into(),
-            source,
-        })?;
-        Self::from_bytes(&bytes)
+    pub fn read(reader: impl Read) -> Result<Self, Error> {
+        Self::read_sized(reader, 0)
     }
 
-    /// Parses and verifies a serialised database.
+    /// Reads and verifies a database file of about `size_hint` bytes (the
+    /// file's length, when known, so the buffer is allocated once). The
+    /// file is read into a buffer of `u32` words, in which the stored
+    /// positions are then used in place.
+    pub fn read_sized(mut reader: impl Read, size_hint: u64) -> Result<Self, Error> {
+        // one word more than the hint, so that the end of the file is seen
+        // without growing the buffer
+        let hint_words = usize::try_from(size_hint / 4 + 2).unwrap_or(usize::MAX / 8);
+        let mut words: Vec<u32> = vec![0; hint_words.max(1 << 14)];
+        let mut len = 0usize;
+        loop {
+            if len == words.len() * 4 {
+                let grown = words.len() * 2;
+                words.resize(grown, 0);
+            }
+            let buffer: &mut [u8] = bytemuck::cast_slice_mut(&mut words[..]);
+            match reader.read(&mut buffer[len..]) {
+                Ok(0) => break,
+                Ok(n_read) => len += n_read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        context: "reading the database".into(),
+                        source,
+                    });
+                }
+            }
+        }
+        words.truncate(len.div_ceil(4));
+        Self::from_words(words, len)
+    }
+
+    /// Parses and verifies a serialised database (copied once into an
+    /// aligned buffer; [`Database::read_sized`] reads a file without the copy).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let mut words: Vec<u32> = vec![0; bytes.len().div_ceil(4)];
+        bytemuck::cast_slice_mut::<u32, u8>(&mut words[..])[..bytes.len()].copy_from_slice(bytes);
+        Self::from_words(words, bytes.len())
+    }
+
+    /// Parses and verifies the first `len` bytes of `words` (the file's
+    /// bytes in order, in a word-aligned buffer).
+    fn from_words(words: Vec<u32>, len: usize) -> Result<Self, Error> {
+        let words = Arc::new(words);
+        let bytes: &[u8] = &bytemuck::cast_slice::<u32, u8>(&words[..])[..len];
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(Error::BadMagic);
         }
@@ -701,7 +747,7 @@ impl Database {
         let header_end = cursor.position;
         let (computed, parsed) = rayon::join(
             || Sha256::digest(content),
-            || Self::parse_content(content, header_end, recorded),
+            || Self::parse_content(&words, content, header_end, recorded),
         );
         if computed.as_slice() != recorded {
             return Err(Error::DigestMismatch {
@@ -714,7 +760,12 @@ impl Database {
 
     /// Parses the content after the header (`position`: first byte after
     /// the format version); `recorded` is the digest the file carries.
-    fn parse_content(content: &[u8], position: usize, recorded: &[u8]) -> Result<Self, Error> {
+    fn parse_content(
+        words: &Arc<Vec<u32>>,
+        content: &[u8],
+        position: usize,
+        recorded: &[u8],
+    ) -> Result<Self, Error> {
         let mut cursor = Cursor {
             bytes: content,
             position,
@@ -779,14 +830,19 @@ impl Database {
         if cursor.position != content.len() {
             return Err(Error::Truncated("trailing bytes after the index".into()));
         }
-        // the framed indexes decode in parallel
-        let (dna, protein) = rayon::join(
+        // the framed indexes decode in parallel with the texts they cover
+        let ((dna, protein), texts) = rayon::join(
             || {
-                dna.into_par_iter()
-                    .map(RawIndex::decode)
-                    .collect::<Result<Vec<KmerIndex>, Error>>()
+                rayon::join(
+                    || {
+                        dna.into_par_iter()
+                            .map(|raw| raw.decode(words))
+                            .collect::<Result<Vec<KmerIndex>, Error>>()
+                    },
+                    || protein_raw.map(|raw| raw.decode(words)).transpose(),
+                )
             },
-            || protein_raw.map(RawIndex::decode).transpose(),
+            || Texts::build(&meta.references, &sequences, meta.params.protein_level),
         );
         let (dna, protein) = (dna?, protein?);
         let mut digest = [0; 32];
@@ -795,6 +851,7 @@ impl Database {
             meta,
             sequences,
             index: Indexes { dna, protein },
+            texts,
             digest,
         })
     }
@@ -835,6 +892,8 @@ fn write_index(bytes: &mut Vec<u8>, index: &KmerIndex) {
     bytes.extend_from_slice(&counts);
     let positions = index.positions();
     bytes.extend_from_slice(&(positions.len() as u64).to_le_bytes());
+    // the positions start at a multiple of 4 from the start of the file
+    bytes.resize(bytes.len().next_multiple_of(4), 0);
     bytes.reserve(positions.len() * 4);
     for position in positions {
         bytes.extend_from_slice(&position.to_le_bytes());
@@ -847,7 +906,8 @@ struct RawIndex<'a> {
     alphabet: usize,
     n_masked_keys: u64,
     counts: &'a [u8],
-    positions: &'a [u8],
+    /// Byte range of the positions in the file (a multiple of 4 from its start).
+    positions: std::ops::Range<usize>,
     text_len: usize,
 }
 
@@ -880,12 +940,24 @@ fn read_index<'a>(
     let counts_len = cursor.take_length("key counts length")?;
     let counts = cursor.take(counts_len, "key counts")?;
     let n_positions = cursor.take_length("number of positions")?;
-    let positions = cursor.take(
+    let padding = cursor.position.next_multiple_of(4) - cursor.position;
+    if cursor
+        .take(padding, "padding before the positions")?
+        .iter()
+        .any(|byte| *byte != 0)
+    {
+        return Err(Error::Index(
+            "the padding before the positions is not zero".into(),
+        ));
+    }
+    let start = cursor.position;
+    cursor.take(
         n_positions
             .checked_mul(4)
             .ok_or_else(|| Error::Truncated("number of positions too large".into()))?,
         "positions",
     )?;
+    let positions = start..cursor.position;
     Ok(RawIndex {
         seed,
         alphabet,
@@ -897,7 +969,9 @@ fn read_index<'a>(
 }
 
 impl RawIndex<'_> {
-    fn decode(self) -> Result<KmerIndex, Error> {
+    /// Decodes the counts straight into the offsets table; the positions
+    /// stay in place in `words`, the file's buffer.
+    fn decode(self, words: &Arc<Vec<u32>>) -> Result<KmerIndex, Error> {
         let mut counts = Vec::with_capacity(self.seed.table_size(self.alphabet));
         let (mut value, mut shift) = (0u64, 0u32);
         for &byte in self.counts {
@@ -919,15 +993,25 @@ impl RawIndex<'_> {
         if shift != 0 {
             return Err(Error::Truncated("key counts end inside a number".into()));
         }
-        let positions: Vec<u32> = self
-            .positions
-            .chunks_exact(4)
-            .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
-            .collect();
+        let positions = if cfg!(target_endian = "little") {
+            SharedWords::new(
+                Arc::clone(words),
+                self.positions.start / 4..self.positions.end / 4,
+            )
+            .ok_or_else(|| Error::Truncated("file ends inside the positions".into()))?
+        } else {
+            // the file is little-endian: a big-endian machine converts a copy
+            let bytes: &[u8] = bytemuck::cast_slice(&words[..]);
+            bytes[self.positions]
+                .chunks_exact(4)
+                .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
+                .collect::<Vec<u32>>()
+                .into()
+        };
         KmerIndex::from_parts(
             self.seed,
             self.alphabet,
-            &counts,
+            counts.into_iter().map(u64::from),
             positions,
             self.n_masked_keys,
             self.text_len,
@@ -1111,10 +1195,93 @@ mod tests {
         let message = error.to_string();
         assert!(
             message.contains("format version 1 is not supported")
-                && message.contains("reads version 2")
+                && message.contains("reads version 3")
                 && message.contains("bwcv seq db build"),
             "{message}"
         );
+        // a version-2 file (index without alignment padding) likewise
+        let mut version_2 = database.to_bytes().expect("bytes");
+        version_2.truncate(version_2.len() - 32);
+        version_2[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&2u32.to_le_bytes());
+        let message = Database::from_bytes(&with_digest(version_2))
+            .expect_err("version 2")
+            .to_string();
+        assert!(
+            message.contains("format version 2 is not supported")
+                && message.contains("bwcv seq db build"),
+            "{message}"
+        );
+    }
+
+    /// Format 3: every index's positions start at a multiple of 4 from the
+    /// start of the file, so they are used in place; the padding before
+    /// them must be zero, and reading through `read` (a stream of unknown
+    /// length) and `read_sized` (one buffer) gives the same database.
+    #[test]
+    fn positions_are_aligned_and_used_in_place() {
+        // long enough for every seed to index positions
+        let sequence: String = (0..300u32)
+            .map(|index| b"ACGT"[((index * 7 + index / 5) % 4) as usize] as char)
+            .collect();
+        let mut n_padded = 0;
+        // metadata lengths of every residue mod 4, so some file needs padding
+        for list_source in ["test", "test1", "test12", "test123"] {
+            let mut builder = Builder::new(BuildParams::default(), listed(), list_source);
+            builder
+                .taxonomy(
+                    "100\t|\t1\t|\tspecies\t|\n101\t|\t100\t|\tno rank\t|\n".as_bytes(),
+                    None::<&[u8]>,
+                    ("nodes.dmp", "names.dmp"),
+                )
+                .expect("taxonomy");
+            builder
+                .add(
+                    "concern.fa",
+                    format!(">c1 taxid|101| x\n{sequence}\n").as_bytes(),
+                    Origin::Concern,
+                    Molecule::Nucleotide,
+                )
+                .expect("concern");
+            let database = builder.finish().expect("finish");
+            let bytes = database.to_bytes().expect("bytes");
+            let streamed = Database::read(io::Cursor::new(&bytes)).expect("read");
+            let sized = Database::read_sized(io::Cursor::new(&bytes), bytes.len() as u64)
+                .expect("read_sized");
+            let small_hint = Database::read_sized(io::Cursor::new(&bytes), 7).expect("small hint");
+            for again in [&streamed, &sized, &small_hint] {
+                assert_eq!(again.index, database.index);
+                assert_eq!(again.digest, database.digest);
+                assert_eq!(again.texts.dna.codes, database.texts.dna.codes);
+            }
+            // find the first positions section through its framing
+            let first = database.index.dna.first().expect("a DNA index");
+            let positions_bytes: Vec<u8> = first
+                .positions()
+                .iter()
+                .flat_map(|position| position.to_le_bytes())
+                .collect();
+            let at = bytes
+                .windows(positions_bytes.len())
+                .position(|window| window == positions_bytes.as_slice())
+                .expect("positions in the file");
+            assert_eq!(at % 4, 0, "positions start at {at}");
+            let n_positions = (first.positions().len() as u64).to_le_bytes();
+            let count_at = bytes[..at]
+                .windows(8)
+                .rposition(|window| window == n_positions)
+                .expect("number of positions");
+            if at > count_at + 8 {
+                n_padded += 1;
+                // a padding byte that is not zero is refused (with a valid digest)
+                let mut content = bytes[..bytes.len() - 32].to_vec();
+                content[count_at + 8] = 1;
+                let message = Database::from_bytes(&with_digest(content))
+                    .expect_err("padding")
+                    .to_string();
+                assert!(message.contains("padding"), "{message}");
+            }
+        }
+        assert!(n_padded > 0, "no file needed padding");
     }
 
     #[test]

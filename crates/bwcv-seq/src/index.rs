@@ -8,6 +8,9 @@
 //! are the text positions of that key, ascending. Keys that occur more than
 //! `max_occurrences` times are left out (repeats, low complexity).
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use crate::alphabet::{self, AA_ALPHABET, AA_SENTINEL, NT_ALPHABET, NT_SENTINEL};
 use crate::db::{Database, Molecule, Reference};
 
@@ -140,6 +143,25 @@ impl Seed {
             .iter()
             .map(|offset| (span - 1 - offset) as u32 * bits)
             .collect();
+        // for a 4-letter alphabet, the runs of consecutive '1's of the
+        // pattern as (shift of the run's last code, bit width, mask)
+        let runs: Option<Vec<(u32, u32, u64)>> = (alphabet == 4).then(|| {
+            let mut runs: Vec<(u32, u32, u64)> = Vec::new();
+            let mut previous: Option<usize> = None;
+            for &offset in &self.offsets {
+                let shift = (span - 1 - offset) as u32 * bits;
+                match (previous, runs.last_mut()) {
+                    (Some(last), Some(run)) if last + 1 == offset => {
+                        run.0 = shift;
+                        run.1 += bits;
+                        run.2 = (run.2 << bits) | code_mask;
+                    }
+                    _ => runs.push((shift, bits, code_mask)),
+                }
+                previous = Some(offset);
+            }
+            runs
+        });
         let window_mask: u64 = if span as u32 * bits >= 64 {
             u64::MAX
         } else {
@@ -168,10 +190,19 @@ impl Seed {
             if last_invalid.is_some_and(|invalid| invalid >= word_start) {
                 continue;
             }
-            let mut key: u32 = 0;
-            for shift in &shifts {
-                key = key * alphabet as u32 + ((window >> shift) & code_mask) as u32;
-            }
+            let key = if let Some(runs) = &runs {
+                // base 4 is bit concatenation: each run of '1's is one
+                // shifted, masked block of the packed window
+                runs.iter().fold(0u64, |key, &(shift, width, mask)| {
+                    (key << width) | ((window >> shift) & mask)
+                }) as u32
+            } else {
+                let mut key: u32 = 0;
+                for shift in &shifts {
+                    key = key * alphabet as u32 + ((window >> shift) & code_mask) as u32;
+                }
+                key
+            };
             out[word_start - start] = key;
         }
     }
@@ -196,7 +227,7 @@ pub struct Segment {
 }
 
 /// A concatenated text with its segments.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Text {
     /// Codes, segments separated by a sentinel.
     pub codes: Vec<u8>,
@@ -205,28 +236,30 @@ pub struct Text {
 }
 
 impl Text {
-    /// Nucleotide references at DNA level.
-    pub fn nucleotide(database: &Database) -> Self {
+    /// Nucleotide references at DNA level (`sequences[i]` holds the codes of `references[i]`).
+    pub fn nucleotide(references: &[Reference], sequences: &[Vec<u8>]) -> Self {
         let mut text = Text {
-            codes: vec![NT_SENTINEL],
+            codes: Vec::with_capacity(Self::nucleotide_len(references)),
             segments: Vec::new(),
         };
-        for (index, reference) in database.meta.references.iter().enumerate() {
+        text.codes.push(NT_SENTINEL);
+        for (index, reference) in references.iter().enumerate() {
             if reference.molecule == Molecule::Nucleotide {
-                text.push(index as u32, 0, &database.sequences[index], NT_SENTINEL);
+                text.push(index as u32, 0, &sequences[index], NT_SENTINEL);
             }
         }
         text
     }
 
     /// Six translated frames of nucleotide references and protein references.
-    pub fn protein(database: &Database) -> Self {
+    pub fn protein(references: &[Reference], sequences: &[Vec<u8>]) -> Self {
         let mut text = Text {
-            codes: vec![AA_SENTINEL],
+            codes: Vec::with_capacity(Self::protein_len(references)),
             segments: Vec::new(),
         };
-        for (index, reference) in database.meta.references.iter().enumerate() {
-            let sequence = &database.sequences[index];
+        text.codes.push(AA_SENTINEL);
+        for (index, reference) in references.iter().enumerate() {
+            let sequence = &sequences[index];
             match reference.molecule {
                 Molecule::Protein => text.push(index as u32, 0, sequence, AA_SENTINEL),
                 Molecule::Nucleotide => {
@@ -298,6 +331,45 @@ impl Text {
     }
 }
 
+/// A run of `u32` words inside a shared buffer: the positions of an index,
+/// either built in memory or lying in place in the database file's buffer
+/// (so that opening a database does not copy its largest part).
+#[derive(Debug, Clone)]
+pub struct SharedWords {
+    buffer: Arc<Vec<u32>>,
+    range: Range<usize>,
+}
+
+impl SharedWords {
+    /// `range` of `buffer`; `None` if it lies outside.
+    pub fn new(buffer: Arc<Vec<u32>>, range: Range<usize>) -> Option<Self> {
+        (range.start <= range.end && range.end <= buffer.len()).then_some(Self { buffer, range })
+    }
+
+    /// The words.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.buffer[self.range.clone()]
+    }
+}
+
+impl From<Vec<u32>> for SharedWords {
+    fn from(words: Vec<u32>) -> Self {
+        let range = 0..words.len();
+        Self {
+            buffer: Arc::new(words),
+            range,
+        }
+    }
+}
+
+impl PartialEq for SharedWords {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for SharedWords {}
+
 /// A spaced-seed index of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmerIndex {
@@ -305,10 +377,33 @@ pub struct KmerIndex {
     pub seed: Seed,
     /// Alphabet size.
     pub alphabet: usize,
+    /// `offsets[key]..offsets[key + 1]` index the positions of `key`.
     offsets: Vec<u32>,
-    positions: Vec<u32>,
+    positions: SharedWords,
     /// Number of keys left out because they were too frequent.
     pub n_masked_keys: u64,
+}
+
+/// The reference texts the indexes cover: deterministic functions of the
+/// database's references, derived when it is built or opened (in parallel
+/// with the digest check), never stored.
+#[derive(Debug, Clone, Default)]
+pub struct Texts {
+    /// [`Text::nucleotide`].
+    pub dna: Text,
+    /// [`Text::protein`], when the database has the protein level.
+    pub protein: Option<Text>,
+}
+
+impl Texts {
+    /// Both texts (in parallel); the protein text only if `protein_level`.
+    pub fn build(references: &[Reference], sequences: &[Vec<u8>], protein_level: bool) -> Self {
+        let (dna, protein) = rayon::join(
+            || Text::nucleotide(references, sequences),
+            || protein_level.then(|| Text::protein(references, sequences)),
+        );
+        Self { dna, protein }
+    }
 }
 
 /// The indexes a database stores: one per DNA seed over the nucleotide
@@ -334,17 +429,20 @@ impl Indexes {
             .collect::<Result<_, _>>()?;
         let protein_seed = Seed::parse(&params.protein_seed, AA_ALPHABET)?;
         let max_occurrences = params.max_occurrences;
+        let texts = &database.texts;
         let (dna, protein) = rayon::join(
             || {
-                let text = Text::nucleotide(database);
                 dna_seeds
                     .into_iter()
-                    .map(|seed| KmerIndex::build(&text.codes, seed, NT_ALPHABET, max_occurrences))
+                    .map(|seed| {
+                        KmerIndex::build(&texts.dna.codes, seed, NT_ALPHABET, max_occurrences)
+                    })
                     .collect()
             },
             || {
                 params.protein_level.then(|| {
-                    let text = Text::protein(database);
+                    let empty = Text::default();
+                    let text = texts.protein.as_ref().unwrap_or(&empty);
                     KmerIndex::build(&text.codes, protein_seed, AA_ALPHABET, max_occurrences)
                 })
             },
@@ -392,7 +490,7 @@ impl KmerIndex {
             seed,
             alphabet,
             offsets,
-            positions,
+            positions: positions.into(),
             n_masked_keys,
         }
     }
@@ -404,40 +502,55 @@ impl KmerIndex {
     pub fn from_parts(
         seed: Seed,
         alphabet: usize,
-        counts: &[u32],
-        positions: Vec<u32>,
+        counts: impl IntoIterator<Item = u64>,
+        positions: SharedWords,
         n_masked_keys: u64,
         text_len: usize,
     ) -> Result<Self, String> {
         let table_size = seed.table_size(alphabet);
-        if counts.len() != table_size {
-            return Err(format!(
-                "seed '{}' needs {table_size} keys, the file has {}",
-                seed.pattern,
-                counts.len()
-            ));
-        }
         let mut offsets = Vec::with_capacity(table_size + 1);
         let mut total: u64 = 0;
-        for &count in counts {
+        for count in counts {
+            if offsets.len() == table_size {
+                return Err(format!(
+                    "seed '{}' needs {table_size} keys, the file has more",
+                    seed.pattern
+                ));
+            }
             offsets.push(total as u32);
-            total += u64::from(count);
+            total += count;
             if total > u64::from(u32::MAX) {
                 return Err("more positions than a 32-bit index holds".into());
             }
         }
+        if offsets.len() != table_size {
+            return Err(format!(
+                "seed '{}' needs {table_size} keys, the file has {}",
+                seed.pattern,
+                offsets.len()
+            ));
+        }
         offsets.push(total as u32);
-        if total != positions.len() as u64 {
+        let words = positions.as_slice();
+        if total != words.len() as u64 {
             return Err(format!(
                 "the key counts sum to {total}, the file has {} positions",
-                positions.len()
+                words.len()
             ));
         }
         let limit = text_len.saturating_sub(seed.span) as u64;
-        if let Some(bad) = positions
+        // a maximum vectorises; the offending value is looked up only on failure
+        if words
             .iter()
-            .find(|&&position| u64::from(position) > limit)
+            .copied()
+            .max()
+            .is_some_and(|largest| u64::from(largest) > limit)
         {
+            let bad = words
+                .iter()
+                .find(|&&position| u64::from(position) > limit)
+                .copied()
+                .unwrap_or_default();
             return Err(format!(
                 "position {bad} lies outside the text of {text_len} residues"
             ));
@@ -458,7 +571,7 @@ impl KmerIndex {
 
     /// All positions in key order.
     pub fn positions(&self) -> &[u32] {
-        &self.positions
+        self.positions.as_slice()
     }
 
     /// Reads the table entry of every key (a software prefetch: the loads
@@ -480,18 +593,18 @@ impl KmerIndex {
     /// Text positions where `key` occurs.
     #[inline]
     pub fn lookup(&self, key: u32) -> &[u32] {
-        let key = key as usize;
-        &self.positions[self.offsets[key] as usize..self.offsets[key + 1] as usize]
+        let (from, to) = self.range(key);
+        &self.positions()[from..to]
     }
 
     /// Number of indexed positions.
     pub fn len(&self) -> usize {
-        self.positions.len()
+        self.positions().len()
     }
 
     /// Whether nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.positions.is_empty()
+        self.positions().is_empty()
     }
 }
 
@@ -599,12 +712,12 @@ mod tests {
                 }
                 prop_assert_eq!(index.len(), n_indexed);
                 prop_assert_eq!(index.n_masked_keys, n_masked);
-                let counts: Vec<u32> = index.counts().collect();
+                let counts: Vec<u64> = index.counts().map(u64::from).collect();
                 let rebuilt = KmerIndex::from_parts(
                     seed,
                     4,
-                    &counts,
-                    index.positions().to_vec(),
+                    counts,
+                    index.positions().to_vec().into(),
                     index.n_masked_keys,
                     codes.len(),
                 )

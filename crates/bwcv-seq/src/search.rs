@@ -168,38 +168,34 @@ impl Hsp {
     }
 }
 
-/// The reference texts (built when a database is opened) and the indexes
-/// stored in the database.
+/// The reference texts and the indexes of a database, as one search sees them.
 #[derive(Debug)]
 pub struct SearchIndex<'a> {
     /// Nucleotide text.
-    pub dna_text: Text,
+    pub dna_text: &'a Text,
     /// One index per DNA seed.
     pub dna: &'a [KmerIndex],
     /// Translated and protein text.
-    pub protein_text: Option<Text>,
+    pub protein_text: Option<&'a Text>,
     /// Amino-acid index.
     pub protein: Option<&'a KmerIndex>,
 }
 
 impl<'a> SearchIndex<'a> {
-    /// The texts of `database` next to its stored indexes; the protein text
-    /// only when `protein_level` and the database has the protein index.
+    /// The texts and stored indexes of `database`; the protein level only
+    /// when `protein_level` and the database has the protein index.
     pub fn build(database: &'a Database, protein_level: bool) -> Result<Self, SeedError> {
         let protein = database
             .index
             .protein
             .as_ref()
             .filter(|_| protein_level && database.meta.params.protein_level);
-        let (dna_text, protein_text) = rayon::join(
-            || Text::nucleotide(database),
-            || protein.map(|_| Text::protein(database)),
-        );
+        let protein_text = protein.and(database.texts.protein.as_ref());
         Ok(Self {
-            dna_text,
+            dna_text: &database.texts.dna,
             dna: &database.index.dna,
             protein_text,
-            protein,
+            protein: protein_text.and(protein),
         })
     }
 
@@ -322,7 +318,15 @@ fn seed_and_extend(
     if last <= seed_positions.start {
         return;
     }
-    let keys = seed.keys_range(query, seed_positions.start..last, index.alphabet);
+    let mut keys = seed.keys_range(query, seed_positions.start..last, index.alphabet);
+    // skipped positions are never looked up, nor touched
+    if let Some(mask) = skip {
+        for (key, skipped) in keys.iter_mut().zip(mask) {
+            if *skipped {
+                *key = NO_KEY;
+            }
+        }
+    }
     // Blocks of query positions go through three passes of independent
     // loads (key ranges, text positions, prefilter windows) so that the
     // processor overlaps their cache misses; only then do the surviving
@@ -338,9 +342,7 @@ fn seed_and_extend(
         std::hint::black_box(index.touch(&keys[block_start..block_end]));
         ranges.clear();
         for (key_index, &key) in keys.iter().enumerate().take(block_end).skip(block_start) {
-            if key == NO_KEY
-                || skip.is_some_and(|mask| mask.get(key_index).copied().unwrap_or(false))
-            {
+            if key == NO_KEY {
                 continue;
             }
             let (from, to) = index.range(key);
@@ -578,7 +580,7 @@ pub fn search_window(
         }
     }
     // protein level, six query frames
-    let (Some(protein_text), Some(protein_index)) = (&index.protein_text, index.protein) else {
+    let (Some(protein_text), Some(protein_index)) = (index.protein_text, index.protein) else {
         return hsps;
     };
     if !params.protein_level {
@@ -627,6 +629,10 @@ pub fn search_window(
                 explained.get(forward).copied().unwrap_or(false)
             })
             .collect();
+        if skip.iter().all(|skipped| *skipped) {
+            // DNA explains the whole window in this frame
+            continue;
+        }
         let bounds = to_aa(nt_bounds.start, true)..to_aa(nt_bounds.end, false);
         let mut extended_to = DiagonalTable::new(seeds.len());
         let mut hits = Vec::new();

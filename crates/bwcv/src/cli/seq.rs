@@ -98,9 +98,10 @@ enum DbCommand {
     /// (or descend from a listed taxid) in the built-in controlled lists or
     /// be given with --list-taxid; a background taxid must not be regulated.
     ///
-    /// The file (format version 2) stores the seed indexes next to the
-    /// sequences, under the same SHA-256 digest, so screening loads them
-    /// without rebuilding; files of version 1 must be rebuilt.
+    /// The file (format version 3) stores the seed indexes next to the
+    /// sequences, under the same SHA-256 digest, aligned so that screening
+    /// uses them in place without rebuilding or copying; files of versions
+    /// 1 and 2 must be rebuilt.
     ///
     /// Exit codes: 0 built; 2 error (unreadable or malformed input,
     /// unlabelled or unregulated concern sequence, regulated background).
@@ -267,9 +268,14 @@ fn open(path: &Path) -> anyhow::Result<File> {
 
 fn open_database(path: &Path) -> anyhow::Result<Database> {
     // one read into a buffer of the file's size (the stored index makes the
-    // file large; growing a buffer would copy it several times)
-    let bytes = std::fs::read(path).with_context(|| format!("opening {}", path.display()))?;
-    Database::from_bytes(&bytes)
+    // file large; growing a buffer would copy it several times), in which
+    // the index is then used in place
+    let file = open(path)?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("opening {}", path.display()))?
+        .len();
+    Database::read_sized(file, size)
         .with_context(|| format!("reading sequence database {}", path.display()))
 }
 
