@@ -432,10 +432,19 @@ impl<'a> Screener<'a> {
         let clipped_score = |hsp: &Hsp| {
             f64::from(hsp.score) * overlap(hsp) as f64 / hsp.query_length().max(1) as f64
         };
+        // background counts only with a significant alignment, as in the
+        // rule (regression: a chance 12-nt E. coli match was reported as the
+        // "best background" of a 50-nt mpox order, at identity 1.0)
+        let counts = |hsp: &Hsp| {
+            references[hsp.reference as usize].origin == Origin::Concern
+                || self.evalue(hsp.level, hsp.bits(), length) <= self.params.max_evalue
+        };
         let best_of = |origin: Origin| {
             hsps.iter()
                 .filter(|hsp| {
-                    references[hsp.reference as usize].origin == origin && overlap(hsp) > 0
+                    references[hsp.reference as usize].origin == origin
+                        && overlap(hsp) > 0
+                        && counts(hsp)
                 })
                 .max_by(|left, right| {
                     let left_bits = left.level.bits(clipped_score(left));

@@ -421,4 +421,7 @@ fn insignificant_background_does_not_split_a_region_of_concern() {
         .find(|region| region.kind == RegionKind::Concern)
         .expect("flagged region");
     assert!(region.aligned_length >= 45, "{region:#?}");
+    // regression: the report named that insignificant 20-nt match as the
+    // region's best background (identity 1.0), as if background explained it
+    assert!(region.background.is_none(), "{region:#?}");
 }
