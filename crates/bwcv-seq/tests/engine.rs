@@ -425,3 +425,30 @@ fn insignificant_background_does_not_split_a_region_of_concern() {
     // region's best background (identity 1.0), as if background explained it
     assert!(region.background.is_none(), "{region:#?}");
 }
+
+/// Regression: with the weak level at E ≤ 10 (BLAST's display default),
+/// three quarters of random, unrelated orders came out as "warn". An
+/// E-value counts the chance alignments expected in the record, so at the
+/// default `warn_evalue` of 0.01 about 1 in 100 unrelated records warns and
+/// about 1 in 1,000 is flagged.
+#[test]
+fn unrelated_records_rarely_warn() {
+    let world = world();
+    let screener = Screener::new(&world.database, ScreenParams::default()).expect("screener");
+    let mut rng = ChaCha8Rng::seed_from_u64(4242);
+    let n_records = 300;
+    let mut n_not_pass = 0;
+    for index in 0..n_records {
+        let length = [50, 150, 500][index % 3];
+        let sequence = random_dna(&mut rng, length);
+        let report = screener.screen(&record(&format!("random{index}"), &sequence), "t");
+        if report.status != Status::Pass {
+            n_not_pass += 1;
+        }
+    }
+    // expected about 3 of 300 (E ≤ 0.01 each); 12 leaves room for chance
+    assert!(
+        n_not_pass <= 12,
+        "{n_not_pass} of {n_records} random records did not pass"
+    );
+}

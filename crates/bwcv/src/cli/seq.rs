@@ -406,6 +406,7 @@ fn screen_inputs(args: ScreenArgs, global: &super::Global) -> anyhow::Result<Exi
         }
         params.max_evalue = value;
         params.warn_evalue = params.warn_evalue.max(value);
+        params.search_evalue = params.search_evalue.max(value);
     }
     if let Some(value) = args.margin {
         if value.is_nan() || value < 0.0 {
