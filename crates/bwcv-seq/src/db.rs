@@ -40,7 +40,24 @@ use sha2::{Digest, Sha256};
 
 use crate::alphabet;
 use crate::fastx::{self, OnError};
-use crate::index::{Indexes, KmerIndex, Seed, SeedError, SharedWords, Text, Texts};
+use crate::index::{Indexes, KmerIndex, Seed, SeedError, SharedWords, Text, Texts, WordBuffer};
+
+/// Files at least this large are read into an anonymous map (huge pages).
+const HUGE_BUFFER_BYTES: u64 = 8 << 20;
+
+/// An anonymous map for a file of `size_hint` bytes (and one page more, so
+/// the end of the file is seen without growing), advised to use huge pages;
+/// `None` if the system refuses the map.
+fn anonymous_map(size_hint: u64) -> Option<memmap2::MmapMut> {
+    let len = usize::try_from(size_hint.checked_add(4096)?.next_multiple_of(4096)).ok()?;
+    let map = memmap2::MmapOptions::new().len(len).map_anon().ok()?;
+    #[cfg(target_os = "linux")]
+    {
+        // only a hint: without transparent huge pages it changes nothing
+        let _ = map.advise(memmap2::Advice::HugePage);
+    }
+    Some(map)
+}
 use crate::taxonomy::{self, Taxonomy};
 
 /// First bytes of every database file.
@@ -680,19 +697,36 @@ impl Database {
     /// file's length, when known, so the buffer is allocated once). The
     /// file is read into a buffer of `u32` words, in which the stored
     /// positions are then used in place.
-    pub fn read_sized(mut reader: impl Read, size_hint: u64) -> Result<Self, Error> {
+    pub fn read_sized(reader: impl Read, size_hint: u64) -> Result<Self, Error> {
+        // a large file goes into an anonymous map that may use huge pages
+        if size_hint >= HUGE_BUFFER_BYTES {
+            if let Some(map) = anonymous_map(size_hint) {
+                return Self::read_mapped(reader, map);
+            }
+        }
         // one word more than the hint, so that the end of the file is seen
         // without growing the buffer
         let hint_words = usize::try_from(size_hint / 4 + 2).unwrap_or(usize::MAX / 8);
         let mut words: Vec<u32> = vec![0; hint_words.max(1 << 14)];
+        let len = Self::read_rest(reader, &mut words, 0)?;
+        words.truncate(len.div_ceil(4));
+        Self::from_words(WordBuffer::Vec(words), len)
+    }
+
+    /// Reads `reader` into `map`; if the file is longer than the map, goes
+    /// on in a vector.
+    fn read_mapped(mut reader: impl Read, mut map: memmap2::MmapMut) -> Result<Self, Error> {
         let mut len = 0usize;
         loop {
-            if len == words.len() * 4 {
-                let grown = words.len() * 2;
-                words.resize(grown, 0);
+            if len == map.len() {
+                // longer than announced: continue in a vector
+                let mut words: Vec<u32> = bytemuck::cast_slice(&map[..]).to_vec();
+                drop(map);
+                let len = Self::read_rest(reader, &mut words, len)?;
+                words.truncate(len.div_ceil(4));
+                return Self::from_words(WordBuffer::Vec(words), len);
             }
-            let buffer: &mut [u8] = bytemuck::cast_slice_mut(&mut words[..]);
-            match reader.read(&mut buffer[len..]) {
+            match reader.read(&mut map[len..]) {
                 Ok(0) => break,
                 Ok(n_read) => len += n_read,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -704,8 +738,34 @@ impl Database {
                 }
             }
         }
-        words.truncate(len.div_ceil(4));
-        Self::from_words(words, len)
+        Self::from_words(WordBuffer::Map(map), len)
+    }
+
+    /// Reads the rest of `reader` into `words` after its first `len` bytes,
+    /// growing it as needed; returns the number of bytes.
+    fn read_rest(
+        mut reader: impl Read,
+        words: &mut Vec<u32>,
+        mut len: usize,
+    ) -> Result<usize, Error> {
+        loop {
+            if len == words.len() * 4 {
+                let grown = (words.len() * 2).max(1 << 14);
+                words.resize(grown, 0);
+            }
+            let buffer: &mut [u8] = bytemuck::cast_slice_mut(&mut words[..]);
+            match reader.read(&mut buffer[len..]) {
+                Ok(0) => return Ok(len),
+                Ok(n_read) => len += n_read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        context: "reading the database".into(),
+                        source,
+                    });
+                }
+            }
+        }
     }
 
     /// Parses and verifies a serialised database (copied once into an
@@ -713,14 +773,14 @@ impl Database {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let mut words: Vec<u32> = vec![0; bytes.len().div_ceil(4)];
         bytemuck::cast_slice_mut::<u32, u8>(&mut words[..])[..bytes.len()].copy_from_slice(bytes);
-        Self::from_words(words, bytes.len())
+        Self::from_words(WordBuffer::Vec(words), bytes.len())
     }
 
-    /// Parses and verifies the first `len` bytes of `words` (the file's
+    /// Parses and verifies the first `len` bytes of `buffer` (the file's
     /// bytes in order, in a word-aligned buffer).
-    fn from_words(words: Vec<u32>, len: usize) -> Result<Self, Error> {
-        let words = Arc::new(words);
-        let bytes: &[u8] = &bytemuck::cast_slice::<u32, u8>(&words[..])[..len];
+    fn from_words(buffer: WordBuffer, len: usize) -> Result<Self, Error> {
+        let words = Arc::new(buffer);
+        let bytes: &[u8] = &words.bytes()[..len];
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(Error::BadMagic);
         }
@@ -761,7 +821,7 @@ impl Database {
     /// Parses the content after the header (`position`: first byte after
     /// the format version); `recorded` is the digest the file carries.
     fn parse_content(
-        words: &Arc<Vec<u32>>,
+        words: &Arc<WordBuffer>,
         content: &[u8],
         position: usize,
         recorded: &[u8],
@@ -971,7 +1031,7 @@ fn read_index<'a>(
 impl RawIndex<'_> {
     /// Decodes the counts straight into the offsets table; the positions
     /// stay in place in `words`, the file's buffer.
-    fn decode(self, words: &Arc<Vec<u32>>) -> Result<KmerIndex, Error> {
+    fn decode(self, words: &Arc<WordBuffer>) -> Result<KmerIndex, Error> {
         let mut counts = Vec::with_capacity(self.seed.table_size(self.alphabet));
         let (mut value, mut shift) = (0u64, 0u32);
         for &byte in self.counts {
@@ -1001,8 +1061,7 @@ impl RawIndex<'_> {
             .ok_or_else(|| Error::Truncated("file ends inside the positions".into()))?
         } else {
             // the file is little-endian: a big-endian machine converts a copy
-            let bytes: &[u8] = bytemuck::cast_slice(&words[..]);
-            bytes[self.positions]
+            words.bytes()[self.positions]
                 .chunks_exact(4)
                 .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
                 .collect::<Vec<u32>>()
@@ -1282,6 +1341,44 @@ mod tests {
             }
         }
         assert!(n_padded > 0, "no file needed padding");
+    }
+
+    /// Large files are read into an anonymous map; a file longer than its
+    /// announced size goes on in a vector; both give the same database.
+    #[test]
+    fn the_mapped_buffer_reads_exact_and_longer_files() {
+        let sequence: String = (0..20_000u32)
+            .map(|index| b"ACGT"[((index * 7 + index / 5 + index / 131) % 4) as usize] as char)
+            .collect();
+        let mut builder = Builder::new(BuildParams::default(), listed(), "test");
+        builder
+            .taxonomy(
+                "100\t|\t1\t|\tspecies\t|\n101\t|\t100\t|\tno rank\t|\n".as_bytes(),
+                None::<&[u8]>,
+                ("nodes.dmp", "names.dmp"),
+            )
+            .expect("taxonomy");
+        builder
+            .add(
+                "concern.fa",
+                format!(">c1 taxid|101| x\n{sequence}\n").as_bytes(),
+                Origin::Concern,
+                Molecule::Nucleotide,
+            )
+            .expect("concern");
+        let database = builder.finish().expect("finish");
+        let bytes = database.to_bytes().expect("bytes");
+        let exact = anonymous_map(bytes.len() as u64).expect("map");
+        let mapped = Database::read_mapped(io::Cursor::new(&bytes), exact).expect("mapped");
+        assert_eq!(mapped.index, database.index);
+        assert_eq!(mapped.digest, database.digest);
+        // announced as 1 byte: the map (two pages) fills, the rest of the
+        // file continues in a vector
+        let short = anonymous_map(1).expect("map");
+        assert!(bytes.len() > short.len(), "{} bytes", bytes.len());
+        let longer = Database::read_mapped(io::Cursor::new(&bytes), short).expect("longer");
+        assert_eq!(longer.index, database.index);
+        assert_eq!(longer.digest, database.digest);
     }
 
     #[test]
