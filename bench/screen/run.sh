@@ -48,6 +48,7 @@ echo "== generating orders (seed 1, $PER_BIN per bin)"
   --concern "${CONCERN[@]}" --background "${BACKGROUND[@]}" \
   --fasta "$WORK/orders.fa" --truth "$WORK/truth.tsv"
 python3 bench/screen/split.py "$WORK/orders.fa" "$WORK/orders.half1.fa" "$WORK/orders.half2.fa"
+python3 bench/screen/novel.py "$WORK/novel.fa" 1000 5
 
 run_set() {
   local NAME=$1; shift
@@ -80,6 +81,16 @@ run_set() {
     done
   done
 
+  # orders that match nothing (the six-frame path): time and statuses
+  local BEST=999
+  for RUN in 1 2 3; do
+    local S E
+    S=$(date +%s.%N)
+    "$BWCV" seq screen "$WORK/novel.fa" --db "$D/screen.db" --threads 2 > "$D/bwcv_novel.tsv" || true
+    E=$(date +%s.%N)
+    BEST=$(python3 -c "print(min($BEST, $E - $S))")
+  done
+  echo "bwcv on $(grep -c '>' "$WORK/novel.fa") random orders ($(grep -v '>' "$WORK/novel.fa" | tr -d '\n' | wc -c) nt), 2 threads, fastest of 3: ${BEST} s; statuses: $(grep -v '^#' "$D/bwcv_novel.tsv" | awk -F'\t' 'NR > 1 { print $2, $4 }' | sort -u | awk '{ n[$2]++ } END { for (s in n) printf "%s %d  ", s, n[s] }')"
   stat -c %s "$D/screen.db" > "$D/bwcv_db.bytes"
   makeblastdb -in "$D/refs.fa" -dbtype nucl -out "$D/blastdb" >/dev/null
   echo "load before BLAST: $(uptime | sed 's/.*load average: //')"
