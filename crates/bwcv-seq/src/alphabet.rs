@@ -215,12 +215,24 @@ const BLOSUM62_20: [[i8; 20]; 20] = [
 /// BLOSUM62 score of two amino-acid codes. `X` scores −1 against anything,
 /// a stop −4 against anything but another stop (+1); a sentinel scores so
 /// low that every extension stops there.
+#[inline]
 pub fn blosum62(left: u8, right: u8) -> i32 {
+    // one look-up in the full table for every code the encoder produces
+    // (the extension's inner loop: no branch per residue)
+    if (left | right) < 32 {
+        BLOSUM62_FULL[left as usize][right as usize]
+    } else {
+        blosum62_rule(left, right)
+    }
+}
+
+/// The rule [`blosum62`] tabulates.
+const fn blosum62_rule(left: u8, right: u8) -> i32 {
     if left == AA_SENTINEL || right == AA_SENTINEL {
         return -1_000_000;
     }
     if left < 20 && right < 20 {
-        return i32::from(BLOSUM62_20[left as usize][right as usize]);
+        return BLOSUM62_20[left as usize][right as usize] as i32;
     }
     if left == AA_STOP || right == AA_STOP {
         return if left == right { 1 } else { -4 };
@@ -228,9 +240,33 @@ pub fn blosum62(left: u8, right: u8) -> i32 {
     -1
 }
 
+/// [`blosum62_rule`] for every pair of codes below 32.
+static BLOSUM62_FULL: [[i32; 32]; 32] = {
+    let mut table = [[0i32; 32]; 32];
+    let mut left = 0;
+    while left < 32 {
+        let mut right = 0;
+        while right < 32 {
+            table[left][right] = blosum62_rule(left as u8, right as u8);
+            right += 1;
+        }
+        left += 1;
+    }
+    table
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_full_table_is_the_rule() {
+        for left in 0..=255u8 {
+            for right in 0..=255u8 {
+                assert_eq!(blosum62(left, right), blosum62_rule(left, right));
+            }
+        }
+    }
 
     #[test]
     fn blosum62_is_symmetric_with_known_diagonal() {

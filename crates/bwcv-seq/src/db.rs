@@ -1272,36 +1272,42 @@ mod tests {
         );
     }
 
+    /// A database of one concern sequence of `length` nt (deterministic,
+    /// not periodic over a seed's span).
+    fn concern_database(list_source: &str, length: u32) -> Database {
+        let sequence: String = (0..length)
+            .map(|index| b"ACGT"[((index * 7 + index / 5 + index / 131) % 4) as usize] as char)
+            .collect();
+        let mut builder = Builder::new(BuildParams::default(), listed(), list_source);
+        builder
+            .taxonomy(
+                "100\t|\t1\t|\tspecies\t|\n101\t|\t100\t|\tno rank\t|\n".as_bytes(),
+                None::<&[u8]>,
+                ("nodes.dmp", "names.dmp"),
+            )
+            .expect("taxonomy");
+        builder
+            .add(
+                "concern.fa",
+                format!(">c1 taxid|101| x\n{sequence}\n").as_bytes(),
+                Origin::Concern,
+                Molecule::Nucleotide,
+            )
+            .expect("concern");
+        builder.finish().expect("finish")
+    }
+
     /// Format 3: every index's positions start at a multiple of 4 from the
     /// start of the file, so they are used in place; the padding before
     /// them must be zero, and reading through `read` (a stream of unknown
     /// length) and `read_sized` (one buffer) gives the same database.
     #[test]
     fn positions_are_aligned_and_used_in_place() {
-        // long enough for every seed to index positions
-        let sequence: String = (0..300u32)
-            .map(|index| b"ACGT"[((index * 7 + index / 5) % 4) as usize] as char)
-            .collect();
         let mut n_padded = 0;
         // metadata lengths of every residue mod 4, so some file needs padding
         for list_source in ["test", "test1", "test12", "test123"] {
-            let mut builder = Builder::new(BuildParams::default(), listed(), list_source);
-            builder
-                .taxonomy(
-                    "100\t|\t1\t|\tspecies\t|\n101\t|\t100\t|\tno rank\t|\n".as_bytes(),
-                    None::<&[u8]>,
-                    ("nodes.dmp", "names.dmp"),
-                )
-                .expect("taxonomy");
-            builder
-                .add(
-                    "concern.fa",
-                    format!(">c1 taxid|101| x\n{sequence}\n").as_bytes(),
-                    Origin::Concern,
-                    Molecule::Nucleotide,
-                )
-                .expect("concern");
-            let database = builder.finish().expect("finish");
+            // long enough for every seed to index positions
+            let database = concern_database(list_source, 300);
             let bytes = database.to_bytes().expect("bytes");
             let streamed = Database::read(io::Cursor::new(&bytes)).expect("read");
             let sized = Database::read_sized(io::Cursor::new(&bytes), bytes.len() as u64)
@@ -1347,26 +1353,7 @@ mod tests {
     /// announced size goes on in a vector; both give the same database.
     #[test]
     fn the_mapped_buffer_reads_exact_and_longer_files() {
-        let sequence: String = (0..20_000u32)
-            .map(|index| b"ACGT"[((index * 7 + index / 5 + index / 131) % 4) as usize] as char)
-            .collect();
-        let mut builder = Builder::new(BuildParams::default(), listed(), "test");
-        builder
-            .taxonomy(
-                "100\t|\t1\t|\tspecies\t|\n101\t|\t100\t|\tno rank\t|\n".as_bytes(),
-                None::<&[u8]>,
-                ("nodes.dmp", "names.dmp"),
-            )
-            .expect("taxonomy");
-        builder
-            .add(
-                "concern.fa",
-                format!(">c1 taxid|101| x\n{sequence}\n").as_bytes(),
-                Origin::Concern,
-                Molecule::Nucleotide,
-            )
-            .expect("concern");
-        let database = builder.finish().expect("finish");
+        let database = concern_database("test", 20_000);
         let bytes = database.to_bytes().expect("bytes");
         let exact = anonymous_map(bytes.len() as u64).expect("map");
         let mapped = Database::read_mapped(io::Cursor::new(&bytes), exact).expect("mapped");
