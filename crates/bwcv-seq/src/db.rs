@@ -42,6 +42,21 @@ use crate::alphabet;
 use crate::fastx::{self, OnError};
 use crate::index::{Indexes, KmerIndex, Seed, SeedError, SharedWords, Text, Texts, WordBuffer};
 
+/// One `read` into `buffer`, retried when interrupted; 0 at the end of the file.
+fn read_some(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize, Error> {
+    loop {
+        match reader.read(buffer) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            result => {
+                return result.map_err(|source| Error::Io {
+                    context: "reading the database".into(),
+                    source,
+                });
+            }
+        }
+    }
+}
+
 /// Files at least this large are read into an anonymous map (huge pages).
 const HUGE_BUFFER_BYTES: u64 = 8 << 20;
 
@@ -726,16 +741,9 @@ impl Database {
                 words.truncate(len.div_ceil(4));
                 return Self::from_words(WordBuffer::Vec(words), len);
             }
-            match reader.read(&mut map[len..]) {
-                Ok(0) => break,
-                Ok(n_read) => len += n_read,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(source) => {
-                    return Err(Error::Io {
-                        context: "reading the database".into(),
-                        source,
-                    });
-                }
+            match read_some(&mut reader, &mut map[len..])? {
+                0 => break,
+                n_read => len += n_read,
             }
         }
         Self::from_words(WordBuffer::Map(map), len)
@@ -754,16 +762,9 @@ impl Database {
                 words.resize(grown, 0);
             }
             let buffer: &mut [u8] = bytemuck::cast_slice_mut(&mut words[..]);
-            match reader.read(&mut buffer[len..]) {
-                Ok(0) => return Ok(len),
-                Ok(n_read) => len += n_read,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(source) => {
-                    return Err(Error::Io {
-                        context: "reading the database".into(),
-                        source,
-                    });
-                }
+            match read_some(&mut reader, &mut buffer[len..])? {
+                0 => return Ok(len),
+                n_read => len += n_read,
             }
         }
     }
