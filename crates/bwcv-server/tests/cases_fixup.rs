@@ -5,38 +5,11 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use bwcv_cases::council::{Basis, Outcome, Tally};
 use bwcv_store::{CaseStore, Store};
 use common::*;
 use serde_json::{Value, json};
-
-async fn api(
-    h: &Harness,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if body.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, "application/json");
-    }
-    let response = h
-        .send(
-            builder
-                .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-                .unwrap(),
-        )
-        .await;
-    let status = response.status();
-    let text = text(response).await;
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 fn investigation() -> Value {
     json!({
@@ -376,25 +349,6 @@ async fn draws_are_announced_and_run_by_secretariat_analysts_only_as_the_access_
     assert!(h.store.list_draws().await.unwrap().is_empty());
 }
 
-/// A submitted return of `code` for `year`.
-async fn submitted(h: &Harness, officer: &str, code: &str, year: i32) {
-    let token = h.api_token(&h.login(officer).await).await;
-    let (status, body) = api(
-        h,
-        &token,
-        "POST",
-        "/api/v1/declarations",
-        Some(json!({
-            "submission": valid_submission(code, year),
-            "classification": "restricted",
-            "submit": true,
-            "justification": "annual CBM return"
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
 fn sha256_hex(text: &str) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
 }
@@ -402,7 +356,7 @@ fn sha256_hex(text: &str) -> String {
 #[tokio::test]
 async fn document_texts_are_kept_with_the_case_for_those_who_may_see_it() {
     let h = Harness::new().await;
-    submitted(&h, "bor-officer", "BOR", 2025).await;
+    submitted(&h, "bor-officer", "BOR", 2025, "restricted").await;
     let arc = h.api_token(&h.login("arc-officer").await).await;
     let bor = h.api_token(&h.login("bor-officer").await).await;
     let analyst_client = h.login("analyst").await;

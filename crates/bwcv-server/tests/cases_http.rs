@@ -13,30 +13,6 @@ use common::*;
 use serde_json::{Value, json};
 
 /// A submitted return of `code` for `year`; returns its id.
-async fn submitted(h: &Harness, officer: &str, code: &str, year: i32, class: &str) -> i64 {
-    let client = h.login(officer).await;
-    let token = h.api_token(&client).await;
-    let response = h
-        .send(
-            Request::post("/api/v1/declarations")
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(
-                    json!({
-                        "submission": valid_submission(code, year),
-                        "classification": class,
-                        "submit": true,
-                        "justification": "annual CBM return"
-                    })
-                    .to_string(),
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    json(response).await["id"].as_i64().unwrap()
-}
-
 fn location(response: &Response<Body>) -> String {
     response.headers()[header::LOCATION]
         .to_str()
@@ -405,32 +381,6 @@ async fn a_clarification_from_filing_to_closure_over_the_pages() {
         .unwrap();
     assert!(notes.len() >= 5, "{notes:?}");
     assert!(notes.iter().all(|n| n.link == format!("/cases/{case_id}")));
-}
-
-async fn api(
-    h: &Harness,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if body.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, "application/json");
-    }
-    let response = h
-        .send(
-            builder
-                .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-                .unwrap(),
-        )
-        .await;
-    let status = response.status();
-    let text = text(response).await;
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 fn clarification(description: &str, classification: &str, justification: &str) -> Value {

@@ -315,3 +315,61 @@ pub fn form_a1_fields(code: &str) -> Vec<(String, String)> {
         ),
     ]
 }
+
+/// `method path` with a Bearer `token` and an optional JSON body: the
+/// status and the JSON answer (`Null` when the answer is not JSON).
+pub async fn api(
+    h: &Harness,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, "application/json");
+    }
+    let response = h
+        .send(
+            builder
+                .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+                .unwrap(),
+        )
+        .await;
+    let status = response.status();
+    let text = text(response).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `officer` submits a valid return of `code` for `year` with
+/// `classification` through the API; its id.
+pub async fn submitted(
+    h: &Harness,
+    officer: &str,
+    code: &str,
+    year: i32,
+    classification: &str,
+) -> i64 {
+    let token = h.api_token(&h.login(officer).await).await;
+    let (status, body) = api(
+        h,
+        &token,
+        "POST",
+        "/api/v1/declarations",
+        Some(serde_json::json!({
+            "submission": valid_submission(code, year),
+            "classification": classification,
+            "submit": true,
+            "justification": "annual CBM return"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
