@@ -10,7 +10,7 @@
 
 use bwcv_ledger::entry::{CaseEntryKind as LedgerEntryKind, Entry};
 use bwcv_ledger::merkle::Hash;
-use bwcv_store::{CaseEntryKind, Store, StoreError};
+use bwcv_store::{Store, StoreError};
 use serde::Serialize;
 
 /// One stored entry the ledger does not bind as it should.
@@ -39,15 +39,6 @@ impl LedgerCheck {
     /// No problem found (unbound v1 entries are not problems).
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
-    }
-}
-
-fn ledger_kind_of(kind: CaseEntryKind) -> LedgerEntryKind {
-    match kind {
-        CaseEntryKind::Event => LedgerEntryKind::Event,
-        CaseEntryKind::Vote => LedgerEntryKind::Vote,
-        CaseEntryKind::Report => LedgerEntryKind::Report,
-        CaseEntryKind::Comment => LedgerEntryKind::Comment,
     }
 }
 
@@ -126,7 +117,7 @@ pub async fn verify_case_ledger<S: Store>(
             &mut check,
             format!("entry {}", entry.sequence),
             entry.ledger_index,
-            ledger_kind_of(entry.kind),
+            entry.kind.ledger_kind(),
             &entry.body_json,
             &entry.body_sha256,
         )

@@ -1345,10 +1345,7 @@ fn document_write(
         Step::RecordReply | Step::AppendComments => CaseEntryKind::Comment,
         _ => CaseEntryKind::Report,
     };
-    let ledger_kind = match kind {
-        CaseEntryKind::Comment => bwcv_ledger::entry::CaseEntryKind::Comment,
-        _ => bwcv_ledger::entry::CaseEntryKind::Report,
-    };
+    let ledger_kind = kind.ledger_kind();
     let body = document_body(document, event.sequence)?;
     let entry = NewCaseEntry {
         case_id: event.case_id.clone(),

@@ -118,6 +118,18 @@ impl CaseEntryKind {
             CaseEntryKind::Comment => "comment",
         }
     }
+
+    /// The kind of the `case-event/v2` ledger entry that binds a stored
+    /// entry of this kind (the ledger has more kinds: documents and draws).
+    pub fn ledger_kind(self) -> bwcv_ledger::entry::CaseEntryKind {
+        use bwcv_ledger::entry::CaseEntryKind as Ledger;
+        match self {
+            CaseEntryKind::Event => Ledger::Event,
+            CaseEntryKind::Vote => Ledger::Vote,
+            CaseEntryKind::Report => Ledger::Report,
+            CaseEntryKind::Comment => Ledger::Comment,
+        }
+    }
 }
 
 impl std::fmt::Display for CaseEntryKind {
