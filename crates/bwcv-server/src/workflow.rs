@@ -158,13 +158,20 @@ pub(crate) async fn listable<S: Store>(
     filter: DeclarationFilter,
 ) -> Result<Vec<DeclarationRecord>, Failure> {
     let grants = access_grants(state, auth).await?;
-    Ok(state
-        .store
-        .list_declarations(filter)
-        .await?
+    let records = state.store.list_declarations(filter).await?;
+    Ok(may_list(auth, records, &grants))
+}
+
+/// The records the access rules let `auth` list.
+fn may_list(
+    auth: &Auth,
+    records: Vec<DeclarationRecord>,
+    grants: &[access::Grant],
+) -> Vec<DeclarationRecord> {
+    records
         .into_iter()
-        .filter(|record| decide(auth, Action::List, record, &grants).is_allowed())
-        .collect())
+        .filter(|record| decide(auth, Action::List, record, grants).is_allowed())
+        .collect()
 }
 
 /// [`listable`] without the bodies (`null`): for listings that show no
@@ -175,13 +182,8 @@ pub(crate) async fn listable_without_body<S: Store>(
     filter: DeclarationFilter,
 ) -> Result<Vec<DeclarationRecord>, Failure> {
     let grants = access_grants(state, auth).await?;
-    Ok(state
-        .store
-        .list_declarations_without_body(filter)
-        .await?
-        .into_iter()
-        .filter(|record| decide(auth, Action::List, record, &grants).is_allowed())
-        .collect())
+    let records = state.store.list_declarations_without_body(filter).await?;
+    Ok(may_list(auth, records, &grants))
 }
 
 /// Canonical JSON (object keys sorted, no spaces): what the digest covers.
