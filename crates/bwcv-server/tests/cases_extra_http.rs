@@ -23,7 +23,7 @@ use bwcv_store::{
     Store, UserId,
 };
 use chrono::{DateTime, Duration, TimeDelta, Utc};
-use common::{Client, Harness, get, text};
+use common::{Client, Harness, demo_store, get, text};
 use sha2::{Digest, Sha256};
 
 fn sp(code: &str) -> StatePartyCode {
@@ -1119,12 +1119,7 @@ async fn the_demo_draw_is_published_run_and_verifies() {
 
 #[tokio::test]
 async fn the_demo_has_council_seats_and_a_request_before_the_council() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = bwcv_store_sqlite::SqliteStore::open_path(&dir.path().join("demo.db"))
-        .await
-        .unwrap();
-    let world = bwcv_declare::demo::generate(7);
-    let accounts = bwcv_server::demo::seed(&store, &world).await.unwrap();
+    let (_dir, store, accounts) = demo_store().await;
     let seats: Vec<_> = accounts
         .iter()
         .filter(|a| a.role == Role::CouncilMember && a.state_party.is_some())

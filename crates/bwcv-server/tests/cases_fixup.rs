@@ -131,12 +131,7 @@ async fn a_council_decision_is_refused_on_the_generic_step_paths() {
 
 #[tokio::test]
 async fn every_case_vote_decision_and_draw_write_is_bound_by_a_case_event_v2_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = bwcv_store_sqlite::SqliteStore::open_path(&dir.path().join("demo.db"))
-        .await
-        .unwrap();
-    let world = bwcv_declare::demo::generate(7);
-    bwcv_server::demo::seed(&store, &world).await.unwrap();
+    let (_dir, store, _accounts) = demo_store().await;
     let cases = store
         .list_cases(bwcv_store::CaseFilter::default())
         .await

@@ -857,12 +857,7 @@ async fn hostile_case_input_is_a_4xx_never_a_500() {
 
 #[tokio::test]
 async fn the_demo_has_a_clarification_in_progress_one_closed_and_one_overdue() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = bwcv_store_sqlite::SqliteStore::open_path(&dir.path().join("demo.db"))
-        .await
-        .unwrap();
-    let world = bwcv_declare::demo::generate(7);
-    bwcv_server::demo::seed(&store, &world).await.unwrap();
+    let (_dir, store, _accounts) = demo_store().await;
     let cases = store
         .list_cases(bwcv_store::CaseFilter::default())
         .await

@@ -373,3 +373,19 @@ pub async fn submitted(
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["id"].as_i64().unwrap()
 }
+
+/// A fresh SQLite store seeded with the demo world of `bwcv demo` (seed 7),
+/// with the folder that holds it and the seeded accounts.
+pub async fn demo_store() -> (
+    tempfile::TempDir,
+    SqliteStore,
+    Vec<bwcv_server::demo::DemoAccount>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_path(&dir.path().join("demo.db"))
+        .await
+        .unwrap();
+    let world = bwcv_declare::demo::generate(7);
+    let accounts = bwcv_server::demo::seed(&store, &world).await.unwrap();
+    (dir, store, accounts)
+}
