@@ -697,21 +697,21 @@ pub async fn case_entries_in_one_transaction<S: Store>(store: &S) {
     );
 
     // Refused before anything is written: empty, two cases, a gap, stale.
+    // `by(case, sequence, audit actor)`: one of alice's entries.
+    let by = |case_id: &str, sequence: u32, audit_actor: UserId| {
+        write(
+            new_entry(case_id, sequence, alice.id, "a", 5),
+            "x",
+            Some(audit_actor),
+        )
+    };
     let before = store.export_audit().await.unwrap();
     assert_invalid(store.append_case_entries(Vec::new()).await, "no entries");
     assert_invalid(
         store
             .append_case_entries(vec![
-                write(
-                    new_entry("CL-2026-0001", 3, alice.id, "a", 5),
-                    "x",
-                    Some(alice.id),
-                ),
-                write(
-                    new_entry("CL-2026-0002", 4, alice.id, "a", 5),
-                    "x",
-                    Some(alice.id),
-                ),
+                by("CL-2026-0001", 3, alice.id),
+                by("CL-2026-0002", 4, alice.id),
             ])
             .await,
         "two cases",
@@ -719,37 +719,21 @@ pub async fn case_entries_in_one_transaction<S: Store>(store: &S) {
     assert_invalid(
         store
             .append_case_entries(vec![
-                write(
-                    new_entry("CL-2026-0001", 3, alice.id, "a", 5),
-                    "x",
-                    Some(alice.id),
-                ),
-                write(
-                    new_entry("CL-2026-0001", 5, alice.id, "a", 5),
-                    "x",
-                    Some(alice.id),
-                ),
+                by("CL-2026-0001", 3, alice.id),
+                by("CL-2026-0001", 5, alice.id),
             ])
             .await,
         "a gap in the sequences",
     );
     assert_conflict(
         store
-            .append_case_entries(vec![write(
-                new_entry("CL-2026-0001", 2, alice.id, "a", 5),
-                "x",
-                Some(alice.id),
-            )])
+            .append_case_entries(vec![by("CL-2026-0001", 2, alice.id)])
             .await,
         "a stale sequence",
     );
     assert_not_found(
         store
-            .append_case_entries(vec![write(
-                new_entry("CL-2026-0009", 0, alice.id, "a", 5),
-                "x",
-                Some(alice.id),
-            )])
+            .append_case_entries(vec![by("CL-2026-0009", 0, alice.id)])
             .await,
         "no such case",
     );
@@ -758,16 +742,8 @@ pub async fn case_entries_in_one_transaction<S: Store>(store: &S) {
     assert_not_found(
         store
             .append_case_entries(vec![
-                write(
-                    new_entry("CL-2026-0001", 3, alice.id, "a", 5),
-                    "x",
-                    Some(alice.id),
-                ),
-                write(
-                    new_entry("CL-2026-0001", 4, alice.id, "a", 5),
-                    "x",
-                    Some(UserId(999_999)),
-                ),
+                by("CL-2026-0001", 3, alice.id),
+                by("CL-2026-0001", 4, UserId(999_999)),
             ])
             .await,
         "a failing second write",
