@@ -12,22 +12,7 @@ use common::*;
 use serde_json::{Value, json};
 
 fn investigation() -> Value {
-    json!({
-        "kind": "field_investigation",
-        "subject": {
-            "subject": "investigation",
-            "kind": "field",
-            "field_ground": "suspicious_outbreak",
-            "requesting_state_party": "ARC",
-            "investigated_state_party": "BOR",
-            "alleged_facts": "An outbreak of anthrax near the BOR-F0002 facility.",
-            "location": {"description": "Northern province"},
-            "period": {"from": "2026-10-01T00:00:00Z", "to": "2026-10-20T00:00:00Z"},
-            "evidence": [{"description": "hospital records", "sha256": "ef".repeat(32)}]
-        },
-        "classification": "restricted",
-        "justification": "alleged outbreak linked to a facility"
-    })
+    investigation_request("field", "restricted")
 }
 
 /// A tally nobody voted for: the request goes ahead by a majority.

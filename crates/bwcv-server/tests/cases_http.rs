@@ -622,22 +622,7 @@ async fn the_api_opens_reads_and_steps_with_field_paths() {
 }
 
 fn investigation(kind: &str) -> Value {
-    json!({
-        "kind": format!("{kind}_investigation"),
-        "subject": {
-            "subject": "investigation",
-            "kind": kind,
-            "field_ground": "suspicious_outbreak",
-            "requesting_state_party": "ARC",
-            "investigated_state_party": "BOR",
-            "alleged_facts": "An outbreak of anthrax near the BOR-F0002 facility.",
-            "location": {"description": "Northern province"},
-            "period": {"from": "2026-10-01T00:00:00Z", "to": "2026-10-20T00:00:00Z"},
-            "evidence": [{"description": "hospital records", "sha256": "ef".repeat(32)}]
-        },
-        "classification": "protected",
-        "justification": "alleged outbreak linked to a facility"
-    })
+    investigation_request(kind, "protected")
 }
 
 #[tokio::test]

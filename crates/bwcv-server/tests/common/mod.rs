@@ -389,3 +389,24 @@ pub async fn demo_store() -> (
     let accounts = bwcv_server::demo::seed(&store, &world).await.unwrap();
     (dir, store, accounts)
 }
+
+/// The JSON of an investigation request from ARC against BOR of `kind`
+/// (`field` or `facility`), with every element the protocol asks for.
+pub fn investigation_request(kind: &str, classification: &str) -> serde_json::Value {
+    serde_json::json!({
+        "kind": format!("{kind}_investigation"),
+        "subject": {
+            "subject": "investigation",
+            "kind": kind,
+            "field_ground": "suspicious_outbreak",
+            "requesting_state_party": "ARC",
+            "investigated_state_party": "BOR",
+            "alleged_facts": "An outbreak of anthrax near the BOR-F0002 facility.",
+            "location": {"description": "Northern province"},
+            "period": {"from": "2026-10-01T00:00:00Z", "to": "2026-10-20T00:00:00Z"},
+            "evidence": [{"description": "hospital records", "sha256": "ef".repeat(32)}]
+        },
+        "classification": classification,
+        "justification": "alleged outbreak linked to a facility"
+    })
+}
