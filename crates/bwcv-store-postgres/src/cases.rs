@@ -334,14 +334,7 @@ impl CaseStore for PgStore {
         &self,
         writes: Vec<CaseWrite>,
     ) -> Result<(CaseRecord, Vec<CaseEntry>), StoreError> {
-        let case_id = bwcv_store::cases::check_case_writes(&writes)?.to_owned();
-        let audits = writes
-            .iter()
-            .map(|write| {
-                let audit = case_audit(write.audit.clone(), &case_id);
-                audit.validate().map(|()| audit)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let (case_id, audits) = bwcv_store::cases::check_case_writes(&writes)?;
         let case_id = case_id.as_str();
         let mut tx = self.begin().await?;
         let current = case_on(&mut tx, case_id, true)

@@ -465,8 +465,11 @@ pub struct CaseWrite {
 
 /// Checks a batch of [`CaseWrite`]s before a transaction starts: not empty,
 /// one case, consecutive sequences; each entry, ledger entry and audit
-/// record valid. Returns the case id.
-pub fn check_case_writes(writes: &[CaseWrite]) -> Result<&str, StoreError> {
+/// record valid. Returns the case id and the audit records as the store
+/// writes them ([`case_audit`]: the case named as their object).
+pub fn check_case_writes(
+    writes: &[CaseWrite],
+) -> Result<(String, Vec<NewAuditRecord>), StoreError> {
     let first = writes
         .first()
         .ok_or_else(|| StoreError::Invalid("writes: at least one entry is needed".into()))?;
@@ -487,7 +490,15 @@ pub fn check_case_writes(writes: &[CaseWrite]) -> Result<&str, StoreError> {
             )));
         }
     }
-    Ok(&first.entry.case_id)
+    let case_id = first.entry.case_id.clone();
+    let audits = writes
+        .iter()
+        .map(|write| {
+            let audit = case_audit(write.audit.clone(), &case_id);
+            audit.validate().map(|()| audit)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((case_id, audits))
 }
 
 /// The case store. A supertrait of [`crate::Store`]: every store keeps
