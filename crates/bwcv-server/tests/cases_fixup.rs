@@ -346,20 +346,11 @@ async fn document_texts_are_kept_with_the_case_for_those_who_may_see_it() {
         &arc,
         "POST",
         "/api/v1/cases",
-        Some(json!({
-            "kind": "clarification",
-            "subject": {
-                "subject": "declaration",
-                "state_party": "BOR",
-                "year": 2025,
-                "form": "b",
-                "json_path": "$.forms.b",
-                "concern": "anomaly",
-                "description": "Form B reports no outbreak, the WHO reported one."
-            },
-            "classification": "restricted",
-            "justification": "consistency of the 2025 returns"
-        })),
+        Some(clarification(
+            "Form B reports no outbreak, the WHO reported one.",
+            "restricted",
+            "consistency of the 2025 returns",
+        )),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");

@@ -383,23 +383,6 @@ async fn a_clarification_from_filing_to_closure_over_the_pages() {
     assert!(notes.iter().all(|n| n.link == format!("/cases/{case_id}")));
 }
 
-fn clarification(description: &str, classification: &str, justification: &str) -> Value {
-    json!({
-        "kind": "clarification",
-        "subject": {
-            "subject": "declaration",
-            "state_party": "BOR",
-            "year": 2025,
-            "form": "b",
-            "json_path": "$.forms.b",
-            "concern": "anomaly",
-            "description": description
-        },
-        "classification": classification,
-        "justification": justification
-    })
-}
-
 #[tokio::test]
 async fn the_api_opens_reads_and_steps_with_field_paths() {
     let h = Harness::new().await;

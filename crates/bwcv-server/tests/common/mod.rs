@@ -410,3 +410,25 @@ pub fn investigation_request(kind: &str, classification: &str) -> serde_json::Va
         "justification": "alleged outbreak linked to a facility"
     })
 }
+
+/// The JSON of a clarification request about BOR's 2025 Form B (an anomaly).
+pub fn clarification(
+    description: &str,
+    classification: &str,
+    justification: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "clarification",
+        "subject": {
+            "subject": "declaration",
+            "state_party": "BOR",
+            "year": 2025,
+            "form": "b",
+            "json_path": "$.forms.b",
+            "concern": "anomaly",
+            "description": description
+        },
+        "classification": classification,
+        "justification": justification
+    })
+}
