@@ -14,18 +14,20 @@
 //! ```
 //!
 //! An index is: seed pattern length u64, pattern (ASCII '1'/'0'), masked
-//! keys u64, table size u64 (alphabet^weight), byte length of the counts
-//! u64, counts (one unsigned LEB128 number of positions per key, in key
-//! order), number of positions u64, zero bytes up to the next multiple of 4
-//! from the start of the file, positions u32 each (text positions,
-//! ascending within a key). The offsets table is the prefix sum of the
-//! counts, so the index loads with one pass and no sorting; the positions
-//! are aligned so that they are used in place in the buffer the file is
-//! read into, never copied. DNA indexes cover
+//! keys u64, table size u64 (alphabet^weight), block shift u64 (log2 of the
+//! keys per block of the offsets table), number of positions u64, zero bytes
+//! up to the next multiple of 4 from the start of the file, the offsets
+//! table (block starts u32 × ((table size >> block shift) + 1), then key
+//! starts relative to their block u16 × (table size + 1); see
+//! [`crate::index::KmerIndex`]), zero bytes up to the next multiple of 4,
+//! positions u32 each (text positions, ascending within a key). Everything
+//! an index holds is used in place in the file's buffer or map, never
+//! decoded or copied; opening checks that the table ascends and that every
+//! position lies inside its text. DNA indexes cover
 //! [`crate::index::Text::nucleotide`], the protein index
 //! [`crate::index::Text::protein`], both deterministic functions of the
-//! sequences. Version 1 files (sequences only) are refused with a request
-//! to rebuild; version 2 files (no alignment padding) likewise.
+//! sequences. Files of versions 1–3 (version 3 stored key counts, decoded
+//! into a table at every opening) are refused with a request to rebuild.
 //!
 //! The trailing SHA-256 is the database digest that every report carries;
 //! reading verifies it, so a corrupt file is refused.
@@ -40,7 +42,10 @@ use sha2::{Digest, Sha256};
 
 use crate::alphabet;
 use crate::fastx::{self, OnError};
-use crate::index::{Indexes, KmerIndex, Seed, SeedError, SharedWords, Text, Texts, WordBuffer};
+use crate::index::{
+    IndexParts, Indexes, KmerIndex, Seed, SeedError, SharedHalves, SharedWords, Text, Texts,
+    WordBuffer,
+};
 
 /// One `read` into `buffer`, retried when interrupted; 0 at the end of the file.
 fn read_some(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize, Error> {
@@ -73,12 +78,31 @@ fn anonymous_map(size_hint: u64) -> Option<memmap2::MmapMut> {
     }
     Some(map)
 }
+/// A read-only, private map of `file` with its pages populated up front;
+/// `None` if the system refuses the map.
+///
+/// The one `unsafe` block of bwcv. SAFETY: memmap2 requires that the mapped
+/// file is not modified or truncated while the map lives, or the bytes the
+/// engine reads could change under it (a truncation raises SIGBUS). bwcv
+/// never writes a database in place: `bwcv seq db build` writes a temporary
+/// file and renames it over the old one, so a map keeps the old file's
+/// pages. The engine only reads plain bytes and `u32`/`u16` values from
+/// the map (no value has invalid bit patterns), verifies the SHA-256 of
+/// every byte before any use and checks every stored offset and position
+/// against its bounds, so what it reads is what the digest in the report
+/// names.
+#[allow(unsafe_code)]
+fn map_file(file: &std::fs::File) -> Option<memmap2::Mmap> {
+    // SAFETY: see the function's documentation.
+    unsafe { memmap2::MmapOptions::new().populate().map(file) }.ok()
+}
+
 use crate::taxonomy::{self, Taxonomy};
 
 /// First bytes of every database file.
 pub const MAGIC: &[u8; 8] = b"BWCVSQDB";
 /// Version of the file format this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Engine name and version recorded in databases and reports.
 pub const ENGINE: &str = concat!("bwcv-seq ", env!("CARGO_PKG_VERSION"));
 
@@ -159,7 +183,7 @@ pub struct BuildParams {
     /// Spaced seed of the amino-acid index.
     pub protein_seed: String,
     /// k-mers occurring more often than this in a text are not indexed
-    /// (repeats and low-complexity words).
+    /// (repeats and low-complexity words); at most 65,535.
     pub max_occurrences: u32,
     /// Whether the six-frame translated (amino-acid) index is built.
     pub protein_level: bool,
@@ -614,6 +638,12 @@ impl Builder {
 
     /// Finishes the build: serialises once to compute the digest.
     pub fn finish(self) -> Result<Database, Error> {
+        if self.params.max_occurrences > u32::from(u16::MAX) {
+            return Err(Error::Index(format!(
+                "max_occurrences {} is above 65,535 (a key's positions are counted in 16 bits)",
+                self.params.max_occurrences
+            )));
+        }
         if !self
             .references
             .iter()
@@ -726,6 +756,31 @@ impl Database {
         let len = Self::read_rest(reader, &mut words, 0)?;
         words.truncate(len.div_ceil(4));
         Self::from_words(WordBuffer::Vec(words), len)
+    }
+
+    /// Opens and verifies a database file by mapping it read-only: the
+    /// pages are the kernel's page cache, shared by every process screening
+    /// against the same file, so opening copies nothing and allocates no
+    /// memory the size of the file (reading the 155 MiB database of the
+    /// benchmark's large set into fresh memory cost more than its digest).
+    /// Anything that cannot be mapped (a pipe, a special file, an empty
+    /// file, a system that refuses) is read with [`Database::read_sized`].
+    ///
+    /// The file must not be changed in place while it is open: `bwcv seq db
+    /// build` writes a new file next to the old one and renames it over it,
+    /// which leaves a mapped file untouched.
+    pub fn open(file: &std::fs::File) -> Result<Self, Error> {
+        let metadata = file.metadata().map_err(|source| Error::Io {
+            context: "reading the database's metadata".into(),
+            source,
+        })?;
+        if metadata.is_file() && metadata.len() > 0 {
+            if let Some(map) = map_file(file) {
+                let len = map.len();
+                return Self::from_words(WordBuffer::File(map), len);
+            }
+        }
+        Self::read_sized(file, metadata.len())
     }
 
     /// Reads `reader` into `map`; if the file is longer than the map, goes
@@ -928,58 +983,86 @@ impl Database {
     }
 }
 
+/// Zero bytes up to the next multiple of 4 from the start of the file.
+fn pad_to_word(bytes: &mut Vec<u8>) {
+    bytes.resize(bytes.len().next_multiple_of(4), 0);
+}
+
 /// Appends one index (see the module documentation).
 fn write_index(bytes: &mut Vec<u8>, index: &KmerIndex) {
     let pattern = index.seed.pattern.as_bytes();
+    let parts = index.parts();
+    let (blocks, starts, positions) = (
+        parts.block_starts.as_slice(),
+        parts.key_starts.as_slice(),
+        parts.positions.as_slice(),
+    );
     bytes.extend_from_slice(&(pattern.len() as u64).to_le_bytes());
     bytes.extend_from_slice(pattern);
     bytes.extend_from_slice(&index.n_masked_keys.to_le_bytes());
-    let mut counts = Vec::new();
-    let mut table_size: u64 = 0;
-    for mut count in index.counts() {
-        table_size += 1;
-        loop {
-            let low = (count & 0x7f) as u8;
-            count >>= 7;
-            if count == 0 {
-                counts.push(low);
-                break;
-            }
-            counts.push(low | 0x80);
-        }
-    }
-    bytes.extend_from_slice(&table_size.to_le_bytes());
-    bytes.extend_from_slice(&(counts.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&counts);
-    let positions = index.positions();
+    bytes.extend_from_slice(&(index.seed.table_size(index.alphabet) as u64).to_le_bytes());
+    bytes.extend_from_slice(&u64::from(parts.block_shift).to_le_bytes());
     bytes.extend_from_slice(&(positions.len() as u64).to_le_bytes());
-    // the positions start at a multiple of 4 from the start of the file
-    bytes.resize(bytes.len().next_multiple_of(4), 0);
-    bytes.reserve(positions.len() * 4);
+    pad_to_word(bytes);
+    bytes.reserve(blocks.len() * 4 + starts.len() * 2 + 4 + positions.len() * 4);
+    for start in blocks {
+        bytes.extend_from_slice(&start.to_le_bytes());
+    }
+    for start in starts {
+        bytes.extend_from_slice(&start.to_le_bytes());
+    }
+    pad_to_word(bytes);
     for position in positions {
         bytes.extend_from_slice(&position.to_le_bytes());
     }
 }
 
-/// One stored index, framed but not decoded.
-struct RawIndex<'a> {
+/// One stored index, framed but not checked.
+struct RawIndex {
     seed: Seed,
     alphabet: usize,
     n_masked_keys: u64,
-    counts: &'a [u8],
-    /// Byte range of the positions in the file (a multiple of 4 from its start).
+    block_shift: u32,
+    /// Byte ranges in the file (each a multiple of 4 from its start).
+    block_starts: std::ops::Range<usize>,
+    key_starts: std::ops::Range<usize>,
     positions: std::ops::Range<usize>,
     text_len: usize,
 }
 
+/// Takes the zero padding up to the next multiple of 4.
+fn take_padding(cursor: &mut Cursor<'_>, what: &str) -> Result<(), Error> {
+    let padding = cursor.position.next_multiple_of(4) - cursor.position;
+    if cursor.take(padding, what)?.iter().any(|byte| *byte != 0) {
+        return Err(Error::Index(format!("the {what} is not zero")));
+    }
+    Ok(())
+}
+
+/// Takes `n` items of `size` bytes; returns their byte range.
+fn take_items(
+    cursor: &mut Cursor<'_>,
+    n: usize,
+    size: usize,
+    what: &str,
+) -> Result<std::ops::Range<usize>, Error> {
+    let start = cursor.position;
+    cursor.take(
+        n.checked_mul(size)
+            .ok_or_else(|| Error::Truncated(format!("too many {what}")))?,
+        what,
+    )?;
+    Ok(start..cursor.position)
+}
+
 /// Frames one index for `seed` over a text of `text_len` residues (cheap:
-/// the counts and positions are decoded by [`RawIndex::decode`], in parallel).
-fn read_index<'a>(
-    cursor: &mut Cursor<'a>,
+/// the table and positions are checked by [`RawIndex::decode`], in parallel).
+fn read_index(
+    cursor: &mut Cursor<'_>,
     seed: Seed,
     alphabet: usize,
     text_len: usize,
-) -> Result<RawIndex<'a>, Error> {
+) -> Result<RawIndex, Error> {
     let pattern_len = cursor.take_length("seed pattern length")?;
     let pattern = cursor.take(pattern_len, "seed pattern")?;
     if pattern != seed.pattern.as_bytes() {
@@ -998,85 +1081,77 @@ fn read_index<'a>(
             seed.table_size(alphabet)
         )));
     }
-    let counts_len = cursor.take_length("key counts length")?;
-    let counts = cursor.take(counts_len, "key counts")?;
-    let n_positions = cursor.take_length("number of positions")?;
-    let padding = cursor.position.next_multiple_of(4) - cursor.position;
-    if cursor
-        .take(padding, "padding before the positions")?
-        .iter()
-        .any(|byte| *byte != 0)
-    {
-        return Err(Error::Index(
-            "the padding before the positions is not zero".into(),
-        ));
+    let block_shift = cursor.take_length("block shift")?;
+    if block_shift > 16 {
+        return Err(Error::Index(format!(
+            "block shift {block_shift} is larger than 16"
+        )));
     }
-    let start = cursor.position;
-    cursor.take(
-        n_positions
-            .checked_mul(4)
-            .ok_or_else(|| Error::Truncated("number of positions too large".into()))?,
-        "positions",
-    )?;
-    let positions = start..cursor.position;
+    let n_positions = cursor.take_length("number of positions")?;
+    take_padding(cursor, "padding before the offsets table")?;
+    let block_starts = take_items(cursor, (table_size >> block_shift) + 1, 4, "block starts")?;
+    let key_starts = take_items(cursor, table_size + 1, 2, "key starts")?;
+    take_padding(cursor, "padding before the positions")?;
+    let positions = take_items(cursor, n_positions, 4, "positions")?;
     Ok(RawIndex {
         seed,
         alphabet,
         n_masked_keys,
-        counts,
+        block_shift: block_shift as u32,
+        block_starts,
+        key_starts,
         positions,
         text_len,
     })
 }
 
-impl RawIndex<'_> {
-    /// Decodes the counts straight into the offsets table; the positions
-    /// stay in place in `words`, the file's buffer.
+/// `range` (bytes, a multiple of 4 from the start) of `words` as words, in
+/// place; a big-endian machine converts a copy (the file is little-endian).
+fn words_in_place(
+    words: &Arc<WordBuffer>,
+    range: std::ops::Range<usize>,
+) -> Result<SharedWords, Error> {
+    if cfg!(target_endian = "little") {
+        SharedWords::new(Arc::clone(words), range.start / 4..range.end / 4)
+            .ok_or_else(|| Error::Truncated("file ends inside an index".into()))
+    } else {
+        Ok(words.bytes()[range]
+            .chunks_exact(4)
+            .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
+            .collect::<Vec<u32>>()
+            .into())
+    }
+}
+
+/// Like [`words_in_place`] for 16-bit values (the range starts at an even byte).
+fn halves_in_place(
+    words: &Arc<WordBuffer>,
+    range: std::ops::Range<usize>,
+) -> Result<SharedHalves, Error> {
+    if cfg!(target_endian = "little") {
+        SharedHalves::new(Arc::clone(words), range.start / 2..range.end / 2)
+            .ok_or_else(|| Error::Truncated("file ends inside an index".into()))
+    } else {
+        Ok(words.bytes()[range]
+            .chunks_exact(2)
+            .map(|chunk| u16::from_le_bytes([chunk[0], chunk[1]]))
+            .collect::<Vec<u16>>()
+            .into())
+    }
+}
+
+impl RawIndex {
+    /// Checks the stored table and positions, which stay in place in
+    /// `words`, the file's buffer.
     fn decode(self, words: &Arc<WordBuffer>) -> Result<KmerIndex, Error> {
-        let mut counts = Vec::with_capacity(self.seed.table_size(self.alphabet));
-        let (mut value, mut shift) = (0u64, 0u32);
-        for &byte in self.counts {
-            if shift > 28 {
-                return Err(Error::Index("a key count does not fit 32 bits".into()));
-            }
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                counts.push(
-                    u32::try_from(value)
-                        .map_err(|_| Error::Index("a key count does not fit 32 bits".into()))?,
-                );
-                value = 0;
-                shift = 0;
-            } else {
-                shift += 7;
-            }
-        }
-        if shift != 0 {
-            return Err(Error::Truncated("key counts end inside a number".into()));
-        }
-        let positions = if cfg!(target_endian = "little") {
-            SharedWords::new(
-                Arc::clone(words),
-                self.positions.start / 4..self.positions.end / 4,
-            )
-            .ok_or_else(|| Error::Truncated("file ends inside the positions".into()))?
-        } else {
-            // the file is little-endian: a big-endian machine converts a copy
-            words.bytes()[self.positions]
-                .chunks_exact(4)
-                .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
-                .collect::<Vec<u32>>()
-                .into()
+        let parts = IndexParts {
+            block_shift: self.block_shift,
+            block_starts: words_in_place(words, self.block_starts)?,
+            key_starts: halves_in_place(words, self.key_starts)?,
+            positions: words_in_place(words, self.positions)?,
+            n_masked_keys: self.n_masked_keys,
         };
-        KmerIndex::from_parts(
-            self.seed,
-            self.alphabet,
-            counts.into_iter().map(u64::from),
-            positions,
-            self.n_masked_keys,
-            self.text_len,
-        )
-        .map_err(Error::Index)
+        KmerIndex::from_parts(self.seed, self.alphabet, parts, self.text_len).map_err(Error::Index)
     }
 }
 
@@ -1255,22 +1330,25 @@ mod tests {
         let message = error.to_string();
         assert!(
             message.contains("format version 1 is not supported")
-                && message.contains("reads version 3")
+                && message.contains("reads version 4")
                 && message.contains("bwcv seq db build"),
             "{message}"
         );
-        // a version-2 file (index without alignment padding) likewise
-        let mut version_2 = database.to_bytes().expect("bytes");
-        version_2.truncate(version_2.len() - 32);
-        version_2[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&2u32.to_le_bytes());
-        let message = Database::from_bytes(&with_digest(version_2))
-            .expect_err("version 2")
-            .to_string();
-        assert!(
-            message.contains("format version 2 is not supported")
-                && message.contains("bwcv seq db build"),
-            "{message}"
-        );
+        // version-2 files (index without alignment padding) and version-3
+        // files (key counts instead of an offsets table) likewise
+        for old_version in [2u32, 3] {
+            let mut old = database.to_bytes().expect("bytes");
+            old.truncate(old.len() - 32);
+            old[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&old_version.to_le_bytes());
+            let message = Database::from_bytes(&with_digest(old))
+                .expect_err("old version")
+                .to_string();
+            assert!(
+                message.contains(&format!("format version {old_version} is not supported"))
+                    && message.contains("bwcv seq db build"),
+                "{message}"
+            );
+        }
     }
 
     /// A database of one concern sequence of `length` nt (deterministic,
@@ -1331,21 +1409,48 @@ mod tests {
                 .position(|window| window == positions_bytes.as_slice())
                 .expect("positions in the file");
             assert_eq!(at % 4, 0, "positions start at {at}");
-            let n_positions = (first.positions().len() as u64).to_le_bytes();
-            let count_at = bytes[..at]
-                .windows(8)
-                .rposition(|window| window == n_positions)
-                .expect("number of positions");
-            if at > count_at + 8 {
+            // the index header ends with table size, block shift and number
+            // of positions; padding follows up to a multiple of 4
+            let parts = first.parts();
+            let mut header = (first.seed.table_size(first.alphabet) as u64)
+                .to_le_bytes()
+                .to_vec();
+            header.extend_from_slice(&u64::from(parts.block_shift).to_le_bytes());
+            header.extend_from_slice(&(first.positions().len() as u64).to_le_bytes());
+            let header_end = bytes
+                .windows(header.len())
+                .position(|window| window == header.as_slice())
+                .expect("index header")
+                + header.len();
+            let table_at = header_end.next_multiple_of(4);
+            let block_bytes: Vec<u8> = parts
+                .block_starts
+                .as_slice()
+                .iter()
+                .flat_map(|start| start.to_le_bytes())
+                .collect();
+            assert_eq!(
+                &bytes[table_at..table_at + block_bytes.len()],
+                &block_bytes[..]
+            );
+            if table_at > header_end {
                 n_padded += 1;
                 // a padding byte that is not zero is refused (with a valid digest)
                 let mut content = bytes[..bytes.len() - 32].to_vec();
-                content[count_at + 8] = 1;
+                content[header_end] = 1;
                 let message = Database::from_bytes(&with_digest(content))
                     .expect_err("padding")
                     .to_string();
                 assert!(message.contains("padding"), "{message}");
             }
+            // an offsets table that does not ascend is refused (valid digest)
+            let mut content = bytes[..bytes.len() - 32].to_vec();
+            let last_block = table_at + block_bytes.len() - 4;
+            content[last_block..last_block + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+            let message = Database::from_bytes(&with_digest(content))
+                .expect_err("table")
+                .to_string();
+            assert!(message.contains("offsets table"), "{message}");
         }
         assert!(n_padded > 0, "no file needed padding");
     }
@@ -1367,6 +1472,37 @@ mod tests {
         let longer = Database::read_mapped(io::Cursor::new(&bytes), short).expect("longer");
         assert_eq!(longer.index, database.index);
         assert_eq!(longer.digest, database.digest);
+    }
+
+    /// A file is mapped read-only; a map, a read file and the built
+    /// database are the same, and the bytes that are not mapped (a pipe)
+    /// are read instead.
+    #[test]
+    fn a_database_file_is_mapped_and_equals_what_was_built() {
+        let database = concern_database("test", 20_000);
+        let folder = tempfile::tempdir().expect("folder");
+        let path = folder.path().join("screen.db");
+        database
+            .write(std::fs::File::create(&path).expect("create"))
+            .expect("write");
+        let opened = Database::open(&std::fs::File::open(&path).expect("open")).expect("mapped");
+        assert_eq!(opened.index, database.index);
+        assert_eq!(opened.digest, database.digest);
+        assert_eq!(opened.texts.dna.codes, database.texts.dna.codes);
+        assert_eq!(opened.sequences, database.sequences);
+        // an empty file is not mapped: it is read and refused
+        let empty = folder.path().join("empty.db");
+        std::fs::write(&empty, b"").expect("empty");
+        let error = Database::open(&std::fs::File::open(&empty).expect("open")).expect_err("empty");
+        assert!(matches!(error, Error::BadMagic), "{error}");
+        // a file whose length is not a multiple of 4 (trailing byte): the
+        // map holds it whole and the parse refuses the trailing byte
+        let odd = folder.path().join("odd.db");
+        let mut bytes = database.to_bytes().expect("bytes");
+        bytes.insert(bytes.len() - 32, 0);
+        std::fs::write(&odd, with_digest(bytes[..bytes.len() - 32].to_vec())).expect("odd");
+        let error = Database::open(&std::fs::File::open(&odd).expect("open")).expect_err("odd");
+        assert!(error.to_string().contains("trailing bytes"), "{error}");
     }
 
     #[test]

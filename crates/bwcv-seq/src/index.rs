@@ -4,8 +4,9 @@
 //! one text; a sentinel code separates segments. A spaced seed (Ma, Tromp &
 //! Li 2002, "PatternHunter", Bioinformatics 18:440) names the positions that
 //! must match; its key is the base-`alphabet` number of the codes at those
-//! positions. The index is a direct-address table: `offsets[key]..offsets[key+1]`
-//! are the text positions of that key, ascending. Keys that occur more than
+//! positions. The index is a direct-address table (of two levels, see
+//! [`KmerIndex`]): `start(key)..start(key + 1)` are the text positions of
+//! that key, ascending. Keys that occur more than
 //! `max_occurrences` times are left out (repeats, low complexity).
 
 use std::ops::Range;
@@ -340,31 +341,44 @@ pub struct SharedWords {
     range: Range<usize>,
 }
 
-/// Memory holding `u32` words: a vector, or an anonymous memory map, which
-/// may be backed by huge pages (filling a 150 MB vector takes some 40,000
-/// page faults, a third of the time it takes to open a large database).
+/// Memory holding `u32` words: a vector, an anonymous memory map (which
+/// may be backed by huge pages), or a read-only map of the database file.
 #[derive(Debug)]
 pub enum WordBuffer {
     /// Words in a vector.
     Vec(Vec<u32>),
     /// Words in an anonymous map whose length is a multiple of 4 bytes.
     Map(memmap2::MmapMut),
+    /// The database file, mapped read-only (see [`crate::db::Database::open`]);
+    /// its length need not be a multiple of 4.
+    File(memmap2::Mmap),
 }
 
 impl WordBuffer {
-    /// The words.
+    /// The words (for a mapped file, the whole words it holds).
     pub fn words(&self) -> &[u32] {
         match self {
             WordBuffer::Vec(words) => words,
-            // a map is page-aligned and its length a multiple of 4 (see
-            // `WordBuffer::Map`), so the cast cannot fail
+            // a map is page-aligned, so the cast of a multiple of 4 bytes
+            // cannot fail
             WordBuffer::Map(map) => bytemuck::try_cast_slice(&map[..]).unwrap_or(&[]),
+            WordBuffer::File(map) => {
+                bytemuck::try_cast_slice(&map[..map.len() / 4 * 4]).unwrap_or(&[])
+            }
         }
     }
 
-    /// The words as bytes.
-    pub fn bytes(&self) -> &[u8] {
+    /// The words as 16-bit halves (in memory order).
+    pub fn halves(&self) -> &[u16] {
         bytemuck::cast_slice(self.words())
+    }
+
+    /// Every byte of the buffer.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            WordBuffer::File(map) => &map[..],
+            _ => bytemuck::cast_slice(self.words()),
+        }
     }
 }
 
@@ -380,6 +394,47 @@ impl SharedWords {
         &self.buffer.words()[self.range.clone()]
     }
 }
+
+/// A shared run of `u16` values, like [`SharedWords`].
+#[derive(Debug, Clone)]
+pub struct SharedHalves {
+    buffer: Arc<WordBuffer>,
+    /// Range in halves (index 2k is the low-address half of word k).
+    range: Range<usize>,
+}
+
+impl SharedHalves {
+    /// `range` (in halves) of `buffer`; `None` if it lies outside.
+    pub fn new(buffer: Arc<WordBuffer>, range: Range<usize>) -> Option<Self> {
+        (range.start <= range.end && range.end <= buffer.halves().len())
+            .then_some(Self { buffer, range })
+    }
+
+    /// The values.
+    pub fn as_slice(&self) -> &[u16] {
+        &self.buffer.halves()[self.range.clone()]
+    }
+}
+
+impl From<Vec<u16>> for SharedHalves {
+    fn from(halves: Vec<u16>) -> Self {
+        let n_halves = halves.len();
+        let mut words = vec![0u32; n_halves.div_ceil(2)];
+        bytemuck::cast_slice_mut::<u32, u16>(&mut words)[..n_halves].copy_from_slice(&halves);
+        Self {
+            buffer: Arc::new(WordBuffer::Vec(words)),
+            range: 0..n_halves,
+        }
+    }
+}
+
+impl PartialEq for SharedHalves {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for SharedHalves {}
 
 impl From<Vec<u32>> for SharedWords {
     fn from(words: Vec<u32>) -> Self {
@@ -400,17 +455,84 @@ impl PartialEq for SharedWords {
 impl Eq for SharedWords {}
 
 /// A spaced-seed index of a text.
+///
+/// The offsets table has two levels so that it takes half the memory (and
+/// half the cache) of a `u32` per key: keys come in blocks of
+/// 2^`block_shift`; `block_starts[b]` is the first position of block `b`
+/// and `key_starts[key]` the start of `key` relative to its block, which
+/// fits 16 bits because no key holds more than `max_occurrences` positions.
+/// The positions of `key` are
+/// `start(key)..start(key + 1)` with
+/// `start(key) = block_starts[key >> block_shift] + key_starts[key]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmerIndex {
     /// The seed.
     pub seed: Seed,
     /// Alphabet size.
     pub alphabet: usize,
-    /// `offsets[key]..offsets[key + 1]` index the positions of `key`.
-    offsets: Vec<u32>,
+    /// log2 of the keys per block.
+    block_shift: u32,
+    /// First position of each block; `(table_size >> block_shift) + 1` entries.
+    block_starts: SharedWords,
+    /// Start of each key within its block; `table_size + 1` entries.
+    key_starts: SharedHalves,
     positions: SharedWords,
     /// Number of keys left out because they were too frequent.
     pub n_masked_keys: u64,
+}
+
+/// The stored parts of a [`KmerIndex`] (what the database file holds).
+#[derive(Debug, Clone)]
+pub struct IndexParts {
+    /// log2 of the keys per block.
+    pub block_shift: u32,
+    /// First position of each block.
+    pub block_starts: SharedWords,
+    /// Start of each key within its block.
+    pub key_starts: SharedHalves,
+    /// The positions, ascending within a key.
+    pub positions: SharedWords,
+    /// Keys left out.
+    pub n_masked_keys: u64,
+}
+
+/// The largest block of keys whose relative starts fit 16 bits when no
+/// key holds more than `max_occurrences` positions (at most 64 keys).
+pub fn block_shift_for(max_occurrences: u32) -> u32 {
+    (0..=6u32)
+        .rev()
+        .find(|shift| ((1u64 << shift) - 1) * u64::from(max_occurrences) <= u64::from(u16::MAX))
+        .unwrap_or(0)
+}
+
+/// A borrowed view of the offsets table, taken once per search.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyTable<'a> {
+    block_shift: u32,
+    block_starts: &'a [u32],
+    key_starts: &'a [u16],
+}
+
+impl KeyTable<'_> {
+    #[inline]
+    fn start(&self, key: usize) -> usize {
+        self.block_starts[key >> self.block_shift] as usize + self.key_starts[key] as usize
+    }
+
+    /// The range of positions of `key`.
+    #[inline]
+    pub fn range(&self, key: u32) -> (usize, usize) {
+        let key = key as usize;
+        (self.start(key), self.start(key + 1))
+    }
+
+    /// Reads the table entry of every key (`NO_KEY` skipped) and folds
+    /// them, so that a following pass finds them in cache.
+    pub fn touch(&self, keys: &[u32]) -> u16 {
+        keys.iter()
+            .filter(|&&key| key != NO_KEY)
+            .fold(0, |acc, &key| acc ^ self.key_starts[key as usize])
+    }
 }
 
 /// The reference texts the indexes cover: deterministic functions of the
@@ -481,8 +603,11 @@ impl Indexes {
 }
 
 impl KmerIndex {
-    /// Indexes every position of `codes` (keys in parallel, then count and fill).
+    /// Indexes every position of `codes` (keys in parallel, then count and
+    /// fill). `max_occurrences` is clamped to 65,535 (a key's count must fit
+    /// the 16-bit relative starts).
     pub fn build(codes: &[u8], seed: Seed, alphabet: usize, max_occurrences: u32) -> Self {
+        let max_occurrences = max_occurrences.min(u32::from(u16::MAX));
         let table_size = seed.table_size(alphabet);
         let keys = seed.keys(codes, alphabet);
         let mut counts = vec![0u32; table_size + 1];
@@ -515,60 +640,78 @@ impl KmerIndex {
             positions[fill[key] as usize] = position as u32;
             fill[key] += 1;
         }
+        let block_shift = block_shift_for(max_occurrences);
+        let block_starts: Vec<u32> = (0..=table_size >> block_shift)
+            .map(|block| offsets[block << block_shift])
+            .collect();
+        let key_starts: Vec<u16> = offsets
+            .iter()
+            .enumerate()
+            .map(|(key, &offset)| (offset - block_starts[key >> block_shift]) as u16)
+            .collect();
         Self {
             seed,
             alphabet,
-            offsets,
+            block_shift,
+            block_starts: block_starts.into(),
+            key_starts: key_starts.into(),
             positions: positions.into(),
             n_masked_keys,
         }
     }
 
-    /// Rebuilds an index from its stored parts: the number of positions of
-    /// every key (`counts`, one per key of the table) and the positions in
-    /// key order. `text_len` is the length of the indexed text; every
-    /// position must leave room for the seed's span.
+    /// An index from its stored parts (see [`IndexParts`]), checked so that
+    /// no look-up can fall outside the positions or the text: `text_len` is
+    /// the length of the text the positions point into.
     pub fn from_parts(
         seed: Seed,
         alphabet: usize,
-        counts: impl IntoIterator<Item = u64>,
-        positions: SharedWords,
-        n_masked_keys: u64,
+        parts: IndexParts,
         text_len: usize,
     ) -> Result<Self, String> {
         let table_size = seed.table_size(alphabet);
-        let mut offsets = Vec::with_capacity(table_size + 1);
-        let mut total: u64 = 0;
-        for count in counts {
-            if offsets.len() == table_size {
-                return Err(format!(
-                    "seed '{}' needs {table_size} keys, the file has more",
-                    seed.pattern
-                ));
-            }
-            offsets.push(total as u32);
-            total += count;
-            if total > u64::from(u32::MAX) {
-                return Err("more positions than a 32-bit index holds".into());
-            }
+        let IndexParts {
+            block_shift,
+            block_starts,
+            key_starts,
+            positions,
+            n_masked_keys,
+        } = parts;
+        if block_shift > 16 {
+            return Err(format!("block shift {block_shift} is larger than 16"));
         }
-        if offsets.len() != table_size {
+        let (blocks, starts, words) = (
+            block_starts.as_slice(),
+            key_starts.as_slice(),
+            positions.as_slice(),
+        );
+        if blocks.len() != (table_size >> block_shift) + 1 || starts.len() != table_size + 1 {
             return Err(format!(
-                "seed '{}' needs {table_size} keys, the file has {}",
+                "seed '{}' needs {} block and {} key entries, the file has {} and {}",
                 seed.pattern,
-                offsets.len()
+                (table_size >> block_shift) + 1,
+                table_size + 1,
+                blocks.len(),
+                starts.len()
             ));
         }
-        offsets.push(total as u32);
-        let words = positions.as_slice();
-        if total != words.len() as u64 {
+        // every key's start: 0 at the first key, never decreasing, relative
+        // starts 0 at each block's first key, the positions' count at the end
+        let mut previous: u64 = 0;
+        for (key, &relative) in starts.iter().enumerate() {
+            let start = u64::from(blocks[key >> block_shift]) + u64::from(relative);
+            if (key & ((1 << block_shift) - 1) == 0 && relative != 0) || start < previous {
+                return Err(format!("the offsets table is not ascending at key {key}"));
+            }
+            previous = start;
+        }
+        if previous != words.len() as u64 {
             return Err(format!(
-                "the key counts sum to {total}, the file has {} positions",
+                "the offsets table ends at {previous}, the file has {} positions",
                 words.len()
             ));
         }
         let limit = text_len.saturating_sub(seed.span) as u64;
-        // a maximum vectorises; the offending value is looked up only on failure
         if words
             .iter()
             .copied()
@@ -587,39 +730,57 @@ impl KmerIndex {
         Ok(Self {
             seed,
             alphabet,
-            offsets,
+            block_shift,
+            block_starts,
+            key_starts,
             positions,
             n_masked_keys,
         })
     }
 
-    /// Number of positions of each key (what [`KmerIndex::from_parts`] takes).
-    pub fn counts(&self) -> impl Iterator<Item = u32> + '_ {
-        self.offsets.windows(2).map(|pair| pair[1] - pair[0])
+    /// The stored parts (what [`KmerIndex::from_parts`] takes).
+    pub fn parts(&self) -> IndexParts {
+        IndexParts {
+            block_shift: self.block_shift,
+            block_starts: self.block_starts.clone(),
+            key_starts: self.key_starts.clone(),
+            positions: self.positions.clone(),
+            n_masked_keys: self.n_masked_keys,
+        }
     }
 
-    /// All positions in key order.
+    /// The offsets table, borrowed for a search.
+    #[inline]
+    pub fn table(&self) -> KeyTable<'_> {
+        KeyTable {
+            block_shift: self.block_shift,
+            block_starts: self.block_starts.as_slice(),
+            key_starts: self.key_starts.as_slice(),
+        }
+    }
+
+    /// Number of positions of each key.
+    pub fn counts(&self) -> impl Iterator<Item = u32> + '_ {
+        let table = self.table();
+        let table_size = self.key_starts.as_slice().len() - 1;
+        (0..table_size).map(move |key| {
+            let (from, to) = table.range(key as u32);
+            (to - from) as u32
+        })
+    }
+
+    /// The positions of every key, in key order.
     pub fn positions(&self) -> &[u32] {
         self.positions.as_slice()
     }
 
-    /// Reads the table entry of every key (a software prefetch: the loads
-    /// are independent, so their cache misses overlap). Returns a value
-    /// only to keep the reads from being optimised away.
-    pub fn touch(&self, keys: &[u32]) -> u32 {
-        keys.iter()
-            .filter(|&&key| key != NO_KEY)
-            .fold(0, |acc, &key| acc ^ self.offsets[key as usize])
-    }
-
-    /// Range of [`KmerIndex::positions`] holding the positions of `key`.
+    /// The range of positions of `key`.
     #[inline]
     pub fn range(&self, key: u32) -> (usize, usize) {
-        let key = key as usize;
-        (self.offsets[key] as usize, self.offsets[key + 1] as usize)
+        self.table().range(key)
     }
 
-    /// Text positions where `key` occurs.
+    /// Text positions of `key`, ascending.
     #[inline]
     pub fn lookup(&self, key: u32) -> &[u32] {
         let (from, to) = self.range(key);
@@ -631,7 +792,7 @@ impl KmerIndex {
         self.positions().len()
     }
 
-    /// Whether nothing is indexed.
+    /// Whether no position is indexed.
     pub fn is_empty(&self) -> bool {
         self.positions().is_empty()
     }
@@ -741,16 +902,10 @@ mod tests {
                 }
                 prop_assert_eq!(index.len(), n_indexed);
                 prop_assert_eq!(index.n_masked_keys, n_masked);
-                let counts: Vec<u64> = index.counts().map(u64::from).collect();
-                let rebuilt = KmerIndex::from_parts(
-                    seed,
-                    4,
-                    counts,
-                    index.positions().to_vec().into(),
-                    index.n_masked_keys,
-                    codes.len(),
-                )
-                .expect("parts");
+                let rebuilt = KmerIndex::from_parts(seed, 4, index.parts(), codes.len())
+                    .expect("parts");
+                let counts: Vec<u32> = index.counts().collect();
+                prop_assert_eq!(counts.iter().map(|count| *count as usize).sum::<usize>(), n_indexed);
                 prop_assert_eq!(rebuilt, index);
             }
         }

@@ -334,18 +334,19 @@ fn seed_and_extend(
     // and the branchy X-drop extension. Results do not depend on the block size.
     const BLOCK: usize = 1024;
     let positions = index.positions();
+    let table = index.table();
     let mut ranges: Vec<(usize, usize, usize)> = Vec::with_capacity(BLOCK);
     let mut candidates: Vec<(usize, usize)> = Vec::new();
     for block_start in (0..keys.len()).step_by(BLOCK) {
         let block_end = (block_start + BLOCK).min(keys.len());
         // the same prefetch for the key table and the first position of each key
-        std::hint::black_box(index.touch(&keys[block_start..block_end]));
+        std::hint::black_box(table.touch(&keys[block_start..block_end]));
         ranges.clear();
         for (key_index, &key) in keys.iter().enumerate().take(block_end).skip(block_start) {
             if key == NO_KEY {
                 continue;
             }
-            let (from, to) = index.range(key);
+            let (from, to) = table.range(key);
             if from < to {
                 ranges.push((seed_positions.start + key_index, from, to));
             }

@@ -229,6 +229,41 @@ fn bad_databases_and_labels_are_errors() {
         .stderr(predicate::str::contains(
             "neither is nor descends from a listed taxid",
         ));
+    // a failed build leaves the database at its output path as it was,
+    // and a build that cannot rename its file into place leaves no partial file
+    let before = std::fs::read(fixture.path("screen.db")).expect("db");
+    bwcv()
+        .args(["seq", "db", "build", "--concern"])
+        .arg(fixture.path("unlisted.fa"))
+        .arg("--output")
+        .arg(fixture.path("screen.db"))
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read(fixture.path("screen.db")).expect("db"),
+        before
+    );
+    std::fs::create_dir(fixture.path("folder.db")).expect("folder");
+    bwcv()
+        .args(["seq", "db", "build", "--concern"])
+        .arg(fixture.path("concern.fa"))
+        .arg("--output")
+        .arg(fixture.path("folder.db"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("renaming"));
+    let leftovers: Vec<String> = std::fs::read_dir(&fixture.root)
+        .expect("folder")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.contains(".partial-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     // a national list taxid given on the command line makes it a concern
     bwcv()
         .args(["seq", "db", "build", "--list-taxid", "10710", "--concern"])

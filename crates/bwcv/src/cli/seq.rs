@@ -98,10 +98,12 @@ enum DbCommand {
     /// (or descend from a listed taxid) in the built-in controlled lists or
     /// be given with --list-taxid; a background taxid must not be regulated.
     ///
-    /// The file (format version 3) stores the seed indexes next to the
+    /// The file (format version 4) stores the seed indexes next to the
     /// sequences, under the same SHA-256 digest, aligned so that screening
-    /// uses them in place without rebuilding or copying; files of versions
-    /// 1 and 2 must be rebuilt.
+    /// maps the file and uses them in place without rebuilding or copying;
+    /// files of versions 1 to 3 must be rebuilt. The file is written next
+    /// to OUTPUT and renamed over it when complete, so a failed build keeps
+    /// the old database and a running screen keeps reading the old file.
     ///
     /// Exit codes: 0 built; 2 error (unreadable or malformed input,
     /// unlabelled or unregulated concern sequence, regulated background).
@@ -267,16 +269,10 @@ fn open(path: &Path) -> anyhow::Result<File> {
 }
 
 fn open_database(path: &Path) -> anyhow::Result<Database> {
-    // one read into a buffer of the file's size (the stored index makes the
-    // file large; growing a buffer would copy it several times), in which
-    // the index is then used in place
+    // mapped read-only (a pipe or special file is read): the stored index
+    // is used in place, never copied
     let file = open(path)?;
-    let size = file
-        .metadata()
-        .with_context(|| format!("opening {}", path.display()))?
-        .len();
-    Database::read_sized(file, size)
-        .with_context(|| format!("reading sequence database {}", path.display()))
+    Database::open(&file).with_context(|| format!("reading sequence database {}", path.display()))
 }
 
 fn build_database(args: BuildArgs) -> anyhow::Result<ExitCode> {
@@ -346,11 +342,11 @@ fn build_database(args: BuildArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let database = builder.finish()?;
-    let file = File::create(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
-    database
-        .write(BufWriter::new(file))
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    write_replacing(&args.output, |file| {
+        database
+            .write(BufWriter::new(file))
+            .map_err(anyhow::Error::from)
+    })?;
     let n_concern = database
         .meta
         .references
@@ -368,6 +364,36 @@ fn build_database(args: BuildArgs) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Writes `path` through a temporary file in the same folder, renamed over
+/// `path` once complete: a failed build leaves the old database as it was,
+/// and a screen that has the old file mapped keeps reading it unchanged
+/// (see `Database::open`).
+fn write_replacing(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let mut partial_name = std::ffi::OsString::from(".");
+    partial_name.push(file_name);
+    partial_name.push(format!(".partial-{}", std::process::id()));
+    let partial = path.with_file_name(partial_name);
+    let result = (|| {
+        let mut file =
+            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        write(&mut file).with_context(|| format!("writing {}", partial.display()))?;
+        file.sync_all()
+            .with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::rename(&partial, path)
+            .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
 }
 
 /// Records per parallel batch, and nucleotides per batch.
