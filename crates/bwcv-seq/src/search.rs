@@ -363,6 +363,18 @@ fn seed_and_extend(
                     .map(|&text_position| (query_position, text_position as usize)),
             );
         }
+        // hits inside a stretch this diagonal's last extension already
+        // reached are skipped now rather than after their reference bytes
+        // are fetched (exact: a diagonal's reach only grows, and pruning
+        // drops only entries that end before the current position)
+        if !extended_to.reached.is_empty() {
+            candidates.retain(|&(query_position, text_position)| {
+                let diagonal = text_position as i64 - query_position as i64;
+                extended_to
+                    .reached(diagonal)
+                    .is_none_or(|end| query_position >= end)
+            });
+        }
         // touch every hit's reference byte first: a loop of a few
         // instructions per hit lets many cache misses be in flight at once
         // (a prefetch without unsafe code); what follows reads from cache
