@@ -12,6 +12,9 @@
 //! for the ledger. bwcv records facts and findings; it never rules on a
 //! State Party's conduct.
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 pub mod canonical;
 pub mod case;
 pub mod council;

@@ -7,6 +7,9 @@
 //! no clock (list and parameter data are compiled in; a replacement
 //! parameter file is read by the caller and handed over as text).
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod classification;
 pub mod ids;

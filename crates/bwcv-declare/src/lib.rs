@@ -16,6 +16,9 @@
 //! The crate does no I/O: callers pass bytes and get values. Nothing here
 //! decides compliance; the checks report facts about the paperwork.
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 pub mod demo;
 pub mod diff;
 pub mod model;

@@ -12,6 +12,9 @@
 //! Nothing here judges anyone's conduct: verification produces
 //! findings, each naming the event and the reason.
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 pub mod bundle;
 pub mod checkpoint;
 pub mod custody;

@@ -11,6 +11,9 @@
 //! compliance. It does no network or database I/O: engines take readers
 //! and writers.
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 pub mod align;
 pub mod clock;
 pub mod dates;

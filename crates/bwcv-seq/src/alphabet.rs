@@ -7,6 +7,8 @@
 //! sentinel code ends every reference in a concatenated text so that no
 //! alignment crosses from one reference into the next.
 
+#![forbid(unsafe_code)]
+
 /// Code of an ambiguous nucleotide (N, IUPAC ambiguity letters).
 pub const NT_AMBIGUOUS: u8 = 4;
 /// Code that separates references in the concatenated nucleotide text.

@@ -5,6 +5,8 @@
 //!
 //! Same seed and same genomes give the same orders, byte for byte.
 
+#![forbid(unsafe_code)]
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

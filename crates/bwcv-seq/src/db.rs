@@ -78,19 +78,23 @@ fn anonymous_map(size_hint: u64) -> Option<memmap2::MmapMut> {
     }
     Some(map)
 }
-/// A read-only, private map of `file` with its pages populated up front;
+/// A read-only shared map of `file` with its pages populated up front;
 /// `None` if the system refuses the map.
 ///
 /// The one `unsafe` block of bwcv. SAFETY: memmap2 requires that the mapped
 /// file is not modified or truncated while the map lives, or the bytes the
-/// engine reads could change under it (a truncation raises SIGBUS). bwcv
-/// never writes a database in place: `bwcv seq db build` writes a temporary
-/// file and renames it over the old one, so a map keeps the old file's
-/// pages. The engine only reads plain bytes and `u32`/`u16` values from
-/// the map (no value has invalid bit patterns), verifies the SHA-256 of
-/// every byte before any use and checks every stored offset and position
-/// against its bounds, so what it reads is what the digest in the report
-/// names.
+/// engine reads could change under it (a truncation raises SIGBUS, a write
+/// shows through the shared map). bwcv itself never writes a database in
+/// place: `bwcv seq db build` writes a temporary file and renames it over
+/// the old one, so an open map keeps the old file's pages. Outside bwcv
+/// this is an operating requirement, stated in `bwcv seq screen --help`:
+/// replace a database by renaming (`mv`), never by writing over it (`cp`,
+/// `rsync --inplace`, an unfinished download). The engine reads only plain
+/// bytes and `u32`/`u16` values from the map (no bit pattern is invalid),
+/// checks every stored offset and position against its bounds, and uses
+/// nothing it parsed unless the SHA-256 of every byte matches the recorded
+/// digest (the parse runs in parallel with the digest), so while the
+/// requirement holds, what it reads is what the digest in the report names.
 #[allow(unsafe_code)]
 fn map_file(file: &std::fs::File) -> Option<memmap2::Mmap> {
     // SAFETY: see the function's documentation.
@@ -946,16 +950,16 @@ impl Database {
         if cursor.position != content.len() {
             return Err(Error::Truncated("trailing bytes after the index".into()));
         }
-        // the framed indexes decode in parallel with the texts they cover
+        // the framed indexes are checked in parallel with the texts they cover
         let ((dna, protein), texts) = rayon::join(
             || {
                 rayon::join(
                     || {
                         dna.into_par_iter()
-                            .map(|raw| raw.decode(words))
+                            .map(|raw| raw.check(words))
                             .collect::<Result<Vec<KmerIndex>, Error>>()
                     },
-                    || protein_raw.map(|raw| raw.decode(words)).transpose(),
+                    || protein_raw.map(|raw| raw.check(words)).transpose(),
                 )
             },
             || Texts::build(&meta.references, &sequences, meta.params.protein_level),
@@ -1056,7 +1060,7 @@ fn take_items(
 }
 
 /// Frames one index for `seed` over a text of `text_len` residues (cheap:
-/// the table and positions are checked by [`RawIndex::decode`], in parallel).
+/// the table and positions are checked by [`RawIndex::check`], in parallel).
 fn read_index(
     cursor: &mut Cursor<'_>,
     seed: Seed,
@@ -1143,7 +1147,7 @@ fn halves_in_place(
 impl RawIndex {
     /// Checks the stored table and positions, which stay in place in
     /// `words`, the file's buffer.
-    fn decode(self, words: &Arc<WordBuffer>) -> Result<KmerIndex, Error> {
+    fn check(self, words: &Arc<WordBuffer>) -> Result<KmerIndex, Error> {
         let parts = IndexParts {
             block_shift: self.block_shift,
             block_starts: words_in_place(words, self.block_starts)?,
@@ -1376,7 +1380,7 @@ mod tests {
         builder.finish().expect("finish")
     }
 
-    /// Format 3: every index's positions start at a multiple of 4 from the
+    /// Every index's offsets table and positions start at a multiple of 4 from the
     /// start of the file, so they are used in place; the padding before
     /// them must be zero, and reading through `read` (a stream of unknown
     /// length) and `read_sized` (one buffer) gives the same database.
@@ -1474,9 +1478,9 @@ mod tests {
         assert_eq!(longer.digest, database.digest);
     }
 
-    /// A file is mapped read-only; a map, a read file and the built
-    /// database are the same, and the bytes that are not mapped (a pipe)
-    /// are read instead.
+    /// A file is mapped read-only; the map and the built database are the
+    /// same, an empty file is read (and refused) rather than mapped, and a
+    /// map keeps reading the old file after a new one is renamed over it.
     #[test]
     fn a_database_file_is_mapped_and_equals_what_was_built() {
         let database = concern_database("test", 20_000);
@@ -1490,6 +1494,18 @@ mod tests {
         assert_eq!(opened.digest, database.digest);
         assert_eq!(opened.texts.dna.codes, database.texts.dna.codes);
         assert_eq!(opened.sequences, database.sequences);
+        // a new database renamed over the path (what `bwcv seq db build`
+        // does) leaves the open map reading the old file
+        let newer = concern_database("newer", 5_000);
+        let partial = folder.path().join(".screen.db.partial");
+        newer
+            .write(std::fs::File::create(&partial).expect("create"))
+            .expect("write");
+        std::fs::rename(&partial, &path).expect("rename");
+        assert_eq!(opened.index, database.index);
+        assert_eq!(opened.texts.dna.codes, database.texts.dna.codes);
+        let reopened = Database::open(&std::fs::File::open(&path).expect("open")).expect("new");
+        assert_eq!(reopened.digest, newer.digest);
         // an empty file is not mapped: it is read and refused
         let empty = folder.path().join("empty.db");
         std::fs::write(&empty, b"").expect("empty");
@@ -1574,6 +1590,25 @@ mod tests {
         ));
         assert!(Database::from_bytes(&bytes[..bytes.len() - 5]).is_err());
         assert!(Database::from_bytes(&bytes[..10]).is_err());
+    }
+
+    #[test]
+    fn max_occurrences_must_fit_16_bits() {
+        let params = BuildParams {
+            max_occurrences: 65_536,
+            ..BuildParams::default()
+        };
+        let mut builder = Builder::new(params, listed(), "test");
+        builder
+            .add(
+                "c.fa",
+                ">c taxid=100\nATGGCTAAAGTTCTGGCAGCTGGTATTTGG\n".as_bytes(),
+                Origin::Concern,
+                Molecule::Nucleotide,
+            )
+            .expect("concern");
+        let error = builder.finish().expect_err("too many");
+        assert!(error.to_string().contains("65,535"), "{error}");
     }
 
     #[test]

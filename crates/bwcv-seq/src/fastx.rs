@@ -10,6 +10,8 @@
 //! themselves finished on any error), which cannot implement
 //! `--on-error skip`; this reader resynchronises at the next header line.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, BufRead, BufReader, Read};
 
 use crate::alphabet::is_sequence_byte;

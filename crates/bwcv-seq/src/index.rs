@@ -9,6 +9,8 @@
 //! that key, ascending. Keys that occur more than
 //! `max_occurrences` times are left out (repeats, low complexity).
 
+#![forbid(unsafe_code)]
+
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -456,11 +458,13 @@ impl Eq for SharedWords {}
 
 /// A spaced-seed index of a text.
 ///
-/// The offsets table has two levels so that it takes half the memory (and
-/// half the cache) of a `u32` per key: keys come in blocks of
-/// 2^`block_shift`; `block_starts[b]` is the first position of block `b`
-/// and `key_starts[key]` the start of `key` relative to its block, which
-/// fits 16 bits because no key holds more than `max_occurrences` positions.
+/// The offsets table has two levels so that it takes about half the memory
+/// (and half the cache) of a `u32` per key: keys come in blocks of
+/// 2^`block_shift` ([`block_shift_for`]: 64 keys at the default
+/// `max_occurrences` of 512); `block_starts[b]` is the first position of
+/// block `b` and `key_starts[key]` the start of `key` relative to its block,
+/// which fits 16 bits because no key holds more than `max_occurrences`
+/// positions.
 /// The positions of `key` are
 /// `start(key)..start(key + 1)` with
 /// `start(key) = block_starts[key >> block_shift] + key_starts[key]`.
@@ -695,6 +699,9 @@ impl KmerIndex {
                 starts.len()
             ));
         }
+        if blocks.first() != Some(&0) {
+            return Err("the offsets table does not start at 0".into());
+        }
         // every key's start: 0 at the first key, never decreasing, relative
         // starts 0 at each block's first key, the positions' count at the end
         let mut previous: u64 = 0;
@@ -711,21 +718,22 @@ impl KmerIndex {
                 words.len()
             ));
         }
-        let limit = text_len.saturating_sub(seed.span) as u64;
-        if words
-            .iter()
-            .copied()
-            .max()
-            .is_some_and(|largest| u64::from(largest) > limit)
-        {
-            let bad = words
-                .iter()
-                .find(|&&position| u64::from(position) > limit)
-                .copied()
-                .unwrap_or_default();
-            return Err(format!(
-                "position {bad} lies outside the text of {text_len} residues"
-            ));
+        // a position must leave room for a whole word of the seed
+        if let Some(largest) = words.iter().copied().max() {
+            let fits = text_len
+                .checked_sub(seed.span)
+                .is_some_and(|limit| largest as usize <= limit);
+            if !fits {
+                let bad = words
+                    .iter()
+                    .find(|&&position| (position as usize).saturating_add(seed.span) > text_len)
+                    .copied()
+                    .unwrap_or(largest);
+                return Err(format!(
+                    "position {bad} lies outside the text of {text_len} residues (seed span {})",
+                    seed.span
+                ));
+            }
         }
         Ok(Self {
             seed,
@@ -865,6 +873,97 @@ mod tests {
         let poly_a = seed.key(&codes, 9, 4).expect("key");
         assert!(index.lookup(poly_a).is_empty(), "AAAA occurs 9 times > 3");
         assert_eq!(index.n_masked_keys, 1);
+    }
+
+    #[test]
+    fn block_shift_keeps_relative_starts_in_16_bits() {
+        assert_eq!(block_shift_for(1), 6);
+        assert_eq!(block_shift_for(512), 6);
+        assert_eq!(block_shift_for(1040), 6, "63 × 1040 = 65,520");
+        assert_eq!(block_shift_for(1041), 5);
+        assert_eq!(block_shift_for(32_768), 1);
+        assert_eq!(block_shift_for(65_535), 1, "1 × 65,535 fits");
+        // a table of two keys per block round-trips too
+        let codes = alphabet::encode_nt(b"ACGTTGCAACGGTACCATGA");
+        let seed = Seed::parse("111", 4).expect("seed");
+        let index = KmerIndex::build(&codes, seed.clone(), 4, 65_535);
+        assert_eq!(index.parts().block_shift, 1);
+        let rebuilt =
+            KmerIndex::from_parts(seed.clone(), 4, index.parts(), codes.len()).expect("parts");
+        assert_eq!(rebuilt, index);
+        for position in 0..codes.len() - 2 {
+            let key = seed.key(&codes, position, 4).expect("key");
+            assert!(rebuilt.lookup(key).contains(&(position as u32)));
+        }
+    }
+
+    /// Stored parts that would let a look-up fall outside the positions or
+    /// the text are refused, each with what is wrong.
+    #[test]
+    fn stored_parts_that_do_not_fit_are_refused() {
+        let codes = alphabet::encode_nt(b"ACGTTGCAACGGTACCATGAGGCTTACA");
+        let seed = Seed::parse("1101", 4).expect("seed");
+        let index = KmerIndex::build(&codes, seed.clone(), 4, 8);
+        let parts = index.parts();
+        let refuse = |parts: IndexParts, text_len: usize| {
+            KmerIndex::from_parts(seed.clone(), 4, parts, text_len).expect_err("refused")
+        };
+        let with_blocks = |blocks: Vec<u32>| IndexParts {
+            block_starts: blocks.into(),
+            ..parts.clone()
+        };
+        let with_starts = |starts: Vec<u16>| IndexParts {
+            key_starts: starts.into(),
+            ..parts.clone()
+        };
+        let blocks = parts.block_starts.as_slice().to_vec();
+        let starts = parts.key_starts.as_slice().to_vec();
+        // entry counts
+        let error = refuse(
+            with_blocks(blocks[..blocks.len() - 1].to_vec()),
+            codes.len(),
+        );
+        assert!(error.contains("block and"), "{error}");
+        let error = refuse(
+            with_starts(starts[..starts.len() - 1].to_vec()),
+            codes.len(),
+        );
+        assert!(error.contains("key entries"), "{error}");
+        // block shift
+        let error = refuse(
+            IndexParts {
+                block_shift: 17,
+                ..parts.clone()
+            },
+            codes.len(),
+        );
+        assert!(error.contains("block shift"), "{error}");
+        // a table that does not start at 0
+        let mut shifted = blocks.clone();
+        shifted[0] = 1;
+        let error = refuse(with_blocks(shifted), codes.len());
+        assert!(error.contains("start at 0"), "{error}");
+        // a relative start that is not 0 at a block's first key
+        let mut first_nonzero = starts.clone();
+        first_nonzero[64] = 1;
+        let error = refuse(with_starts(first_nonzero), codes.len());
+        assert!(error.contains("not ascending"), "{error}");
+        // a dip inside a block
+        let key = (1..63)
+            .find(|&key| starts[key] > 0)
+            .expect("a key with positions before it");
+        let mut dip = starts.clone();
+        dip[key + 1..64].fill(0);
+        let error = refuse(with_starts(dip), codes.len());
+        assert!(error.contains("not ascending"), "{error}");
+        // positions that leave no room for a whole word, down to a text
+        // shorter than the seed
+        let largest = *index.positions().iter().max().expect("positions") as usize;
+        let error = refuse(parts.clone(), largest + seed.span - 1);
+        assert!(error.contains("outside the text"), "{error}");
+        let error = refuse(parts.clone(), seed.span - 1);
+        assert!(error.contains("outside the text"), "{error}");
+        assert!(KmerIndex::from_parts(seed.clone(), 4, parts, largest + seed.span).is_ok());
     }
 
     mod properties {

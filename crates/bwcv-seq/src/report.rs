@@ -4,6 +4,8 @@
 //! build and screening parameters, so that a result can be reproduced.
 //! Reports contain findings only; no report decides anything about anyone.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, Write};
 
 use serde::Serialize;

@@ -14,6 +14,8 @@
 //! rule is applied per region, a short insert of concern inside background
 //! is flagged while its flanks are not.
 
+#![forbid(unsafe_code)]
+
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Database, Origin};

@@ -5,6 +5,8 @@
 //! tax_id, field 3 rank; names.dmp field 1 tax_id, field 2 name, field 4
 //! name class (`scientific name`).
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::io::BufRead;
 

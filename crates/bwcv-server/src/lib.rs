@@ -15,6 +15,9 @@
 //! - no client input produces a 500: failures are [`error::Failure`]s
 //!   shown as a page or as JSON with field paths; internals are logged.
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 
 use axum::Router;

@@ -15,6 +15,9 @@
 //! under concurrent appends. The pool holds up to [`MAX_CONNECTIONS`]
 //! connections.
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 use std::str::FromStr;
 use std::time::Duration;
 

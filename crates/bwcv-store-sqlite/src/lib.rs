@@ -37,6 +37,9 @@
 //! only moves them into the main file (SQLite also checkpoints when the
 //! last connection closes, and replays the log after a crash).
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

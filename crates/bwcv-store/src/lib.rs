@@ -30,6 +30,9 @@
 //! The store filters by the criteria it is given; who may see what is
 //! decided by `bwcv_core::access::decide`, which the server applies.
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 use std::future::Future;
 
 use bwcv_ledger::merkle::{self, Hash, SubtreeId};

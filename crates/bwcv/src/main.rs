@@ -9,6 +9,9 @@
 //! - 1: the check ran and found something (invalid file, flagged sequence, broken chain)
 //! - 2: usage error or input that cannot be read
 
+// The workspace denies unsafe code; only bwcv-seq maps a file (ARCHITECTURE.md).
+#![forbid(unsafe_code)]
+
 mod cli;
 mod output;
 

@@ -185,7 +185,10 @@ struct ScreenArgs {
     /// FASTA or FASTQ files, plain or gzip ('-' for stdin).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Database built with `bwcv seq db build`.
+    /// Database built with `bwcv seq db build`. It is mapped, not copied:
+    /// replace a database by renaming a new file over it (`mv`, as `bwcv
+    /// seq db build` does), never by writing over it (`cp`, `rsync
+    /// --inplace`) while a screen may be running.
     #[arg(long, value_name = "DB")]
     db: PathBuf,
     /// Report format.
@@ -382,8 +385,14 @@ fn write_replacing(
     partial_name.push(format!(".partial-{}", std::process::id()));
     let partial = path.with_file_name(partial_name);
     let result = (|| {
-        let mut file =
-            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        // a leftover of an earlier run with the same process id goes first;
+        // then the file is created new (never through a planted link)
+        let _ = std::fs::remove_file(&partial);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
         write(&mut file).with_context(|| format!("writing {}", partial.display()))?;
         file.sync_all()
             .with_context(|| format!("writing {}", partial.display()))?;
