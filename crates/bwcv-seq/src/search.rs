@@ -10,6 +10,8 @@
 //! `blastn -task blastn` scores, ungapped λ = 0.634, K = 0.408 for uniform
 //! base composition) and BLOSUM62 (ungapped λ = 0.3176, K = 0.134).
 
+#![forbid(unsafe_code)]
+
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -91,6 +93,16 @@ pub struct SearchParams {
     pub dna_prefilter_flank_nt: usize,
     /// Minimum raw score (+2/−3) of the prefilter window.
     pub dna_prefilter_min_score: i32,
+    /// Amino-acid seed hits are first scored with BLOSUM62 over the seed
+    /// span and this many residues on each side (clipped to the query and
+    /// reference); hits scoring below `protein_prefilter_min_score` there
+    /// are dropped before the X-drop extension. Five identical residues
+    /// score about 27 and eight unrelated ones about −8, so a chance hit
+    /// scores about 19 ± 6 over the window and a homologous one (70 %
+    /// amino-acid identity) about 50.
+    pub protein_prefilter_flank_aa: usize,
+    /// Minimum BLOSUM62 score of the protein prefilter window.
+    pub protein_prefilter_min_score: i32,
     /// The translated search skips seeds where a DNA-level alignment of at
     /// least this density (bits per nt) already explains the query. An
     /// identical protein alignment scores about 5.3 BLOSUM62 units per
@@ -113,6 +125,8 @@ impl Default for SearchParams {
             dna_prefilter_flank_nt: 8,
             dna_prefilter_min_score: 0,
             protein_skip_bits_per_nt: 1.0,
+            protein_prefilter_flank_aa: 4,
+            protein_prefilter_min_score: 24,
         }
     }
 }
@@ -259,20 +273,41 @@ impl std::hash::Hasher for DiagonalHasher {
 }
 
 /// Remembers, per diagonal, how far the last extension reached, so that
-/// seeds inside an extended stretch are skipped. Entries that end before
-/// the current seed position can never skip a later seed and are pruned.
+/// seeds inside an extended stretch are skipped; the seed passes over one
+/// strand (one per DNA seed) share it, so the second seed skips what the
+/// first extended. A diagonal's reach only grows. Within a pass positions
+/// only grow, so entries that end before the current position can skip
+/// nothing more in that pass; they are pruned only in the last pass over a
+/// strand or frame, because an earlier pass's leftovers still serve the
+/// passes after it (which start again at the window's first position).
+/// Which hits are skipped therefore never depends on when pruning ran.
 #[derive(Debug)]
 struct DiagonalTable {
     reached: std::collections::HashMap<i64, usize, std::hash::BuildHasherDefault<DiagonalHasher>>,
     next_prune: usize,
+    pruning: bool,
 }
 
 impl DiagonalTable {
-    fn new(_n_positions: usize) -> Self {
+    fn new() -> Self {
         Self {
             reached: std::collections::HashMap::default(),
             next_prune: 0,
+            pruning: true,
         }
+    }
+
+    /// Empties the table for the next strand or frame, keeping its
+    /// allocation (a frame's chance hits grow it to thousands of entries).
+    fn clear(&mut self) {
+        self.reached.clear();
+        self.next_prune = 0;
+    }
+
+    /// Whether [`DiagonalTable::prune`] drops entries: only in the last
+    /// pass over a strand or frame.
+    fn set_last_pass(&mut self, last_pass: bool) {
+        self.pruning = last_pass;
     }
 
     #[inline]
@@ -285,13 +320,109 @@ impl DiagonalTable {
         self.reached.insert(diagonal, end);
     }
 
-    /// Drops entries that end at or before `position` (positions only grow).
+    /// Drops entries that end at or before `position` (positions only grow),
+    /// in the last pass.
     fn prune(&mut self, position: usize) {
-        if position >= self.next_prune {
+        if self.pruning && position >= self.next_prune {
             self.reached.retain(|_, end| *end > position);
             self.next_prune = position + 1024.max(self.reached.len());
         }
     }
+}
+
+/// Prefilter score of the hit at (`query_position`, `text_position`): the
+/// seed span and `flank` residues on each side, clipped to `bounds` and the
+/// text; +2/−3 from the count of equal codes for nucleotides (a
+/// vectorisable loop; equal ambiguity codes count as matches, which only
+/// lets a hit through to the exact extension), `score` otherwise.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn window_score(
+    query: &[u8],
+    text: &[u8],
+    query_position: usize,
+    text_position: usize,
+    span: usize,
+    flank: usize,
+    bounds: &Range<usize>,
+    nucleotide: bool,
+    score: impl Fn(u8, u8) -> i32,
+) -> i32 {
+    let back = flank.min(query_position - bounds.start).min(text_position);
+    let forward = (query_position + span + flank)
+        .min(bounds.end)
+        .min(query_position + text.len() - text_position);
+    let window = &query[query_position - back..forward];
+    let target = &text[text_position - back..];
+    if nucleotide {
+        let n_equal = window
+            .iter()
+            .zip(target)
+            .map(|(&left, &right)| i32::from(left == right))
+            .sum::<i32>();
+        let n_columns = window.len() as i32;
+        DNA_REWARD * n_equal + DNA_PENALTY * (n_columns - n_equal)
+    } else {
+        window
+            .iter()
+            .zip(target)
+            .map(|(&left, &right)| score(left, right))
+            .sum::<i32>()
+    }
+}
+
+/// Ungapped X-drop extension of the seed at (`query_position`,
+/// `text_position`) to the right, then to the left, within `bounds`:
+/// (query start, query end, score) of the best-scoring stretch.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn extend(
+    query: &[u8],
+    text: &[u8],
+    query_position: usize,
+    text_position: usize,
+    span: usize,
+    bounds: &Range<usize>,
+    score: impl Fn(u8, u8) -> i32,
+    x_drop: i32,
+) -> (usize, usize, i32) {
+    // score of the seed span itself
+    let mut running: i32 = query[query_position..query_position + span]
+        .iter()
+        .zip(&text[text_position..text_position + span])
+        .map(|(&left, &right)| score(left, right))
+        .sum();
+    // right extension
+    let mut best = running;
+    let mut best_end = query_position + span;
+    let (mut query_index, mut text_index) = (query_position + span, text_position + span);
+    while query_index < bounds.end && text_index < text.len() {
+        running += score(query[query_index], text[text_index]);
+        query_index += 1;
+        text_index += 1;
+        if running > best {
+            best = running;
+            best_end = query_index;
+        } else if running < best - x_drop {
+            break;
+        }
+    }
+    // left extension
+    running = best;
+    let mut best_start = query_position;
+    let (mut query_index, mut text_index) = (query_position, text_position);
+    while query_index > bounds.start && text_index > 0 {
+        query_index -= 1;
+        text_index -= 1;
+        running += score(query[query_index], text[text_index]);
+        if running > best {
+            best = running;
+            best_start = query_index;
+        } else if running < best - x_drop {
+            break;
+        }
+    }
+    (best_start, best_end, best)
 }
 
 /// Seeds from `seed_positions` of `query`, extended within `bounds`.
@@ -365,8 +496,9 @@ fn seed_and_extend(
         }
         // hits inside a stretch this diagonal's last extension already
         // reached are skipped now rather than after their reference bytes
-        // are fetched (exact: a diagonal's reach only grows, and pruning
-        // drops only entries that end before the current position)
+        // are fetched: the loop below would skip them too, since a
+        // diagonal's reach only grows and pruning (last pass only) drops
+        // only entries that can skip nothing more
         if !extended_to.reached.is_empty() {
             candidates.retain(|&(query_position, text_position)| {
                 let diagonal = text_position as i64 - query_position as i64;
@@ -389,23 +521,19 @@ fn seed_and_extend(
         std::hint::black_box(touched);
         if let Some((flank, min_window_score)) = prefilter {
             // fixed work per hit: the seed span and `flank` on each side
+            let nucleotide = index.alphabet == alphabet::NT_ALPHABET;
             candidates.retain(|&(query_position, text_position)| {
-                let back = flank.min(query_position - bounds.start).min(text_position);
-                let forward = (query_position + span + flank)
-                    .min(bounds.end)
-                    .min(query_position + text.len() - text_position);
-                // +2/−3 over the window from the count of equal codes (a
-                // vectorisable loop; equal ambiguity codes count as matches,
-                // which only lets a hit through to the exact extension)
-                let window = &query[query_position - back..forward];
-                let n_equal = window
-                    .iter()
-                    .zip(&text[text_position - back..])
-                    .map(|(&left, &right)| i32::from(left == right))
-                    .sum::<i32>();
-                let n_columns = window.len() as i32;
-                let window_score = DNA_REWARD * n_equal + DNA_PENALTY * (n_columns - n_equal);
-                window_score >= min_window_score
+                window_score(
+                    query,
+                    text,
+                    query_position,
+                    text_position,
+                    span,
+                    flank,
+                    &bounds,
+                    nucleotide,
+                    score,
+                ) >= min_window_score
             });
         }
         for &(query_position, text_position) in &candidates {
@@ -416,42 +544,16 @@ fn seed_and_extend(
                     continue;
                 }
             }
-            // score of the seed span itself
-            let mut running: i32 = query[query_position..query_position + span]
-                .iter()
-                .zip(&text[text_position..text_position + span])
-                .map(|(&left, &right)| score(left, right))
-                .sum();
-            // right extension
-            let mut best = running;
-            let mut best_end = query_position + span;
-            let (mut query_index, mut text_index) = (query_position + span, text_position + span);
-            while query_index < bounds.end && text_index < text.len() {
-                running += score(query[query_index], text[text_index]);
-                query_index += 1;
-                text_index += 1;
-                if running > best {
-                    best = running;
-                    best_end = query_index;
-                } else if running < best - x_drop {
-                    break;
-                }
-            }
-            // left extension
-            running = best;
-            let mut best_start = query_position;
-            let (mut query_index, mut text_index) = (query_position, text_position);
-            while query_index > bounds.start && text_index > 0 {
-                query_index -= 1;
-                text_index -= 1;
-                running += score(query[query_index], text[text_index]);
-                if running > best {
-                    best = running;
-                    best_start = query_index;
-                } else if running < best - x_drop {
-                    break;
-                }
-            }
+            let (best_start, best_end, best) = extend(
+                query,
+                text,
+                query_position,
+                text_position,
+                span,
+                &bounds,
+                score,
+                x_drop,
+            );
             extended_to.set(diagonal, best_end);
             if best >= min_score {
                 hits.push(RawHit {
@@ -524,6 +626,7 @@ pub fn search_window(
     let lower = window.start.saturating_sub(params.window_overlap_nt);
     let upper = (window.end + params.window_overlap_nt).min(length);
     let min_score_dna = Level::Dna.score_for_bits(min_bits_dna).ceil() as i32;
+    let mut extended_to = DiagonalTable::new();
     // DNA level, both strands
     for reverse in [false, true] {
         let codes = if reverse {
@@ -539,9 +642,10 @@ pub fn search_window(
         } else {
             (window.clone(), lower..upper)
         };
-        let mut extended_to = DiagonalTable::new(seeds.len());
+        extended_to.clear();
         let mut hits = Vec::new();
-        for kmer_index in index.dna {
+        for (seed_number, kmer_index) in index.dna.iter().enumerate() {
+            extended_to.set_last_pass(seed_number + 1 == index.dna.len());
             seed_and_extend(
                 codes,
                 seeds.clone(),
@@ -647,7 +751,8 @@ pub fn search_window(
             continue;
         }
         let bounds = to_aa(nt_bounds.start, true)..to_aa(nt_bounds.end, false);
-        let mut extended_to = DiagonalTable::new(seeds.len());
+        extended_to.clear();
+        extended_to.set_last_pass(true);
         let mut hits = Vec::new();
         seed_and_extend(
             frame_codes,
@@ -660,7 +765,10 @@ pub fn search_window(
             min_score_protein,
             &mut extended_to,
             Some(&skip),
-            None,
+            Some((
+                params.protein_prefilter_flank_aa,
+                params.protein_prefilter_min_score,
+            )),
             &mut hits,
         );
         let query_frame = (offset as i8 + 1) * if reverse_frame { -1 } else { 1 };
@@ -719,6 +827,133 @@ pub fn search_window(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Seed;
+
+    /// SplitMix64, so that the test data needs no RNG crate.
+    fn next(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// The search's result is defined by a plain loop: seed passes in
+    /// order, query positions ascending, each key's text positions
+    /// ascending; a hit is prefiltered, skipped when its diagonal's last
+    /// extension reached past it (one table for all passes over the
+    /// strand), else extended. The engine's blocks, prefetch passes,
+    /// diagonal pre-check and pruning must give exactly those hits, on a
+    /// query long enough for many blocks and extensions that cross them.
+    #[test]
+    fn the_blocked_search_gives_the_hits_of_the_plain_loop() {
+        let mut state = 7;
+        let reference: Vec<u8> = (0..30_000).map(|_| (next(&mut state) % 4) as u8).collect();
+        let mut text = vec![NT_SENTINEL];
+        text.extend_from_slice(&reference);
+        text.push(NT_SENTINEL);
+        // a query of 6,000 nt: three pieces of the reference with 6 %, 12 %
+        // and 0 % substitutions, and 1,000 random nt
+        let mut query = Vec::new();
+        for (start, divergence) in [(1_000usize, 6u64), (12_000, 12), (25_000, 0)] {
+            for &code in &reference[start..start + 1_666] {
+                query.push(if next(&mut state) % 100 < divergence {
+                    (code + 1 + (next(&mut state) % 3) as u8) % 4
+                } else {
+                    code
+                });
+            }
+        }
+        query.extend((0..1_000).map(|_| (next(&mut state) % 4) as u8));
+        let seeds = ["111010010100110111", "1101101101101101"];
+        let indexes: Vec<KmerIndex> = seeds
+            .iter()
+            .map(|pattern| KmerIndex::build(&text, Seed::parse(pattern, 4).expect("seed"), 4, 512))
+            .collect();
+        // every seed hit is extended and every extension is a hit, so that
+        // chance hits count too
+        let (x_drop, min_score, flank, min_window) = (22, 0, 8, -1_000);
+        let bounds = 0..query.len();
+        // the engine, as search_window calls it
+        let mut engine = Vec::new();
+        let mut table = DiagonalTable::new();
+        for (seed_number, index) in indexes.iter().enumerate() {
+            table.set_last_pass(seed_number + 1 == indexes.len());
+            seed_and_extend(
+                &query,
+                bounds.clone(),
+                bounds.clone(),
+                &text,
+                index,
+                dna_score,
+                x_drop,
+                min_score,
+                &mut table,
+                None,
+                Some((flank, min_window)),
+                &mut engine,
+            );
+        }
+        // the plain loop
+        let mut plain = Vec::new();
+        let mut reached: std::collections::HashMap<i64, usize> = Default::default();
+        for index in &indexes {
+            let span = index.seed.span;
+            for query_position in 0..=query.len() - span {
+                let Some(key) = index.seed.key(&query, query_position, 4) else {
+                    continue;
+                };
+                for &text_position in index.lookup(key) {
+                    let text_position = text_position as usize;
+                    let window = window_score(
+                        &query,
+                        &text,
+                        query_position,
+                        text_position,
+                        span,
+                        flank,
+                        &bounds,
+                        true,
+                        dna_score,
+                    );
+                    if window < min_window {
+                        continue;
+                    }
+                    let diagonal = text_position as i64 - query_position as i64;
+                    if reached
+                        .get(&diagonal)
+                        .is_some_and(|&end| query_position < end)
+                    {
+                        continue;
+                    }
+                    let (start, end, score) = extend(
+                        &query,
+                        &text,
+                        query_position,
+                        text_position,
+                        span,
+                        &bounds,
+                        dna_score,
+                        x_drop,
+                    );
+                    reached.insert(diagonal, end);
+                    if score >= min_score {
+                        plain.push((start, end, (diagonal + start as i64) as usize, score));
+                    }
+                }
+            }
+        }
+        let engine: Vec<(usize, usize, usize, i32)> = engine
+            .iter()
+            .map(|hit| (hit.query_start, hit.query_end, hit.text_start, hit.score))
+            .collect();
+        assert!(plain.len() > 20, "{} hits", plain.len());
+        assert!(
+            plain.iter().any(|hit| hit.1 - hit.0 > 1_024),
+            "an extension longer than a block"
+        );
+        assert_eq!(engine, plain);
+    }
 
     #[test]
     fn bit_scores_follow_karlin_altschul() {
