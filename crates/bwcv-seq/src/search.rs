@@ -6,6 +6,11 @@
 //! J Comput Biol 7:203 for the X-drop) and scored with Karlin–Altschul
 //! statistics (Karlin & Altschul 1990, PNAS 87:2264).
 //!
+//! DNA alignments separated by an insertion or deletion are joined through
+//! a gapped alignment of the short stretch between them (affine gaps,
+//! blastn's 5/2); a joined alignment is scored with the ungapped λ and K,
+//! slightly optimistic for a gapped score.
+//!
 //! Scoring is fixed so that the statistics are exact: DNA +2/−3 (the
 //! `blastn -task blastn` scores, ungapped λ = 0.634, K = 0.408 for uniform
 //! base composition) and BLOSUM62 (ungapped λ = 0.3176, K = 0.134).
@@ -93,6 +98,19 @@ pub struct SearchParams {
     pub dna_prefilter_flank_nt: usize,
     /// Minimum raw score (+2/−3) of the prefilter window.
     pub dna_prefilter_min_score: i32,
+    /// DNA alignments of one strand and reference that are separated by a
+    /// short gap on nearby diagonals (an insertion or deletion) are joined
+    /// through a gapped alignment of the stretch between them when that
+    /// scores more than either alone.
+    pub join_gaps: bool,
+    /// Gap opening cost of the join (raw score; a gap of length L costs
+    /// `gap_open + gap_extend × L`, blastn's 5/2 for +2/−3).
+    pub gap_open: i32,
+    /// Gap extension cost per residue.
+    pub gap_extend: i32,
+    /// Longest stretch (nt, on the query or the reference) between two
+    /// alignments that a join bridges.
+    pub join_max_gap_nt: usize,
     /// Amino-acid seed hits are first scored with BLOSUM62 over the seed
     /// span and this many residues on each side (clipped to the query and
     /// reference); hits scoring below `protein_prefilter_min_score` there
@@ -125,6 +143,10 @@ impl Default for SearchParams {
             dna_prefilter_flank_nt: 8,
             dna_prefilter_min_score: 0,
             protein_skip_bits_per_nt: 1.0,
+            join_gaps: true,
+            gap_open: 5,
+            gap_extend: 2,
+            join_max_gap_nt: 30,
             protein_prefilter_flank_aa: 4,
             protein_prefilter_min_score: 24,
         }
@@ -249,6 +271,222 @@ struct RawHit {
     query_end: usize,
     text_start: usize,
     score: i32,
+}
+
+/// A DNA alignment in strand coordinates, ungapped or joined across gaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Joined {
+    query_start: usize,
+    query_end: usize,
+    text_start: usize,
+    text_end: usize,
+    score: i32,
+    matches: u32,
+    columns: u32,
+}
+
+impl Joined {
+    fn ungapped(hit: &RawHit, query: &[u8], text: &[u8]) -> Self {
+        let span = hit.query_end - hit.query_start;
+        let matches = query[hit.query_start..hit.query_end]
+            .iter()
+            .zip(&text[hit.text_start..hit.text_start + span])
+            .filter(|(left, right)| **left < 4 && left == right)
+            .count() as u32;
+        Self {
+            query_start: hit.query_start,
+            query_end: hit.query_end,
+            text_start: hit.text_start,
+            text_end: hit.text_start + span,
+            score: hit.score,
+            matches,
+            columns: span as u32,
+        }
+    }
+
+    fn diagonal_at_end(&self) -> i64 {
+        self.text_end as i64 - self.query_end as i64
+    }
+}
+
+/// Global alignment of `query` against `text` (both short) with +2/−3 and
+/// affine gaps (Gotoh 1982, J Mol Biol 162:705): (score, matches, columns).
+fn bridge(query: &[u8], text: &[u8], gap_open: i32, gap_extend: i32) -> (i32, u32, u32) {
+    const NONE: i32 = i32::MIN / 4;
+    #[derive(Clone, Copy)]
+    struct Cell {
+        score: i32,
+        matches: u32,
+        columns: u32,
+    }
+    let none = Cell {
+        score: NONE,
+        matches: 0,
+        columns: 0,
+    };
+    let better = |left: Cell, right: Cell| {
+        if (right.score, right.matches) > (left.score, left.matches) {
+            right
+        } else {
+            left
+        }
+    };
+    let step = |cell: Cell, delta: i32, matched: bool| Cell {
+        score: if cell.score == NONE {
+            NONE
+        } else {
+            cell.score + delta
+        },
+        matches: cell.matches + u32::from(matched),
+        columns: cell.columns + 1,
+    };
+    let (n, m) = (query.len(), text.len());
+    // diagonal (ending in a column of two residues), and ending in a gap
+    // in the text (query residue against nothing) or in the query
+    let mut diagonal = vec![vec![none; m + 1]; n + 1];
+    let mut gap_in_text = vec![vec![none; m + 1]; n + 1];
+    let mut gap_in_query = vec![vec![none; m + 1]; n + 1];
+    diagonal[0][0] = Cell {
+        score: 0,
+        matches: 0,
+        columns: 0,
+    };
+    for i in 0..=n {
+        for j in 0..=m {
+            if i > 0 && j > 0 {
+                let previous = better(
+                    better(diagonal[i - 1][j - 1], gap_in_text[i - 1][j - 1]),
+                    gap_in_query[i - 1][j - 1],
+                );
+                let (left, right) = (query[i - 1], text[j - 1]);
+                diagonal[i][j] = step(previous, dna_score(left, right), left < 4 && left == right);
+            }
+            if i > 0 {
+                let open = better(diagonal[i - 1][j], gap_in_query[i - 1][j]);
+                gap_in_text[i][j] = better(
+                    step(open, -(gap_open + gap_extend), false),
+                    step(gap_in_text[i - 1][j], -gap_extend, false),
+                );
+            }
+            if j > 0 {
+                let open = better(diagonal[i][j - 1], gap_in_text[i][j - 1]);
+                gap_in_query[i][j] = better(
+                    step(open, -(gap_open + gap_extend), false),
+                    step(gap_in_query[i][j - 1], -gap_extend, false),
+                );
+            }
+        }
+    }
+    let end = better(
+        better(diagonal[n][m], gap_in_text[n][m]),
+        gap_in_query[n][m],
+    );
+    (end.score, end.matches, end.columns)
+}
+
+/// Joins alignments of one strand that follow each other on nearby
+/// diagonals with at most `join_max_gap_nt` between them, through a gapped
+/// alignment of the stretch between them ([`bridge`]), when the joined
+/// score beats both parts. Alignments are taken in query order; an
+/// overlapping later part is first cut back along its diagonal. Greedy and
+/// deterministic: each alignment joins the best-scoring of the recent
+/// chains it can reach, or starts a chain. Returns the alignments as given
+/// and, after them, every chain of two or more parts: the parts keep their
+/// own score density, so a join only adds evidence.
+fn join_across_gaps(
+    mut alignments: Vec<Joined>,
+    query: &[u8],
+    text: &[u8],
+    params: &SearchParams,
+) -> Vec<Joined> {
+    const LOOK_BACK: usize = 16;
+    alignments.sort_by_key(|alignment| {
+        (
+            alignment.query_start,
+            alignment.text_start,
+            alignment.query_end,
+        )
+    });
+    let max_gap = params.join_max_gap_nt;
+    let mut chains: Vec<Joined> = Vec::with_capacity(alignments.len());
+    let mut n_parts: Vec<usize> = Vec::with_capacity(alignments.len());
+    for &next in &alignments {
+        let mut best: Option<(usize, Joined)> = None;
+        let first = chains.len().saturating_sub(LOOK_BACK);
+        for (chain_index, chain) in chains.iter().enumerate().skip(first) {
+            let shift =
+                (next.text_start as i64 - next.query_start as i64) - chain.diagonal_at_end();
+            if shift == 0
+                || shift.unsigned_abs() as usize > max_gap
+                || next.query_end <= chain.query_end
+                || next.text_end <= chain.text_end
+            {
+                continue;
+            }
+            // cut the next part back to start after the chain on both axes
+            let cut = chain
+                .query_end
+                .saturating_sub(next.query_start)
+                .max(chain.text_end.saturating_sub(next.text_start));
+            let (query_from, text_from) = (next.query_start + cut, next.text_start + cut);
+            if query_from >= next.query_end
+                || query_from - chain.query_end > max_gap
+                || text_from - chain.text_end > max_gap
+            {
+                continue;
+            }
+            let cut_columns = query[next.query_start..query_from]
+                .iter()
+                .zip(&text[next.text_start..text_from]);
+            let (cut_score, cut_matches) =
+                cut_columns.fold((0, 0u32), |(score, matches), (&left, &right)| {
+                    (
+                        score + dna_score(left, right),
+                        matches + u32::from(left < 4 && left == right),
+                    )
+                });
+            let (gap_score, gap_matches, gap_columns) = bridge(
+                &query[chain.query_end..query_from],
+                &text[chain.text_end..text_from],
+                params.gap_open,
+                params.gap_extend,
+            );
+            let score = chain.score + gap_score + next.score - cut_score;
+            if score <= chain.score.max(next.score) {
+                continue;
+            }
+            let joined = Joined {
+                query_start: chain.query_start,
+                query_end: next.query_end,
+                text_start: chain.text_start,
+                text_end: next.text_end,
+                score,
+                matches: chain.matches + gap_matches + next.matches - cut_matches,
+                columns: chain.columns + gap_columns + next.columns - cut as u32,
+            };
+            if best.is_none_or(|(_, current)| joined.score > current.score) {
+                best = Some((chain_index, joined));
+            }
+        }
+        match best {
+            Some((chain_index, joined)) => {
+                chains[chain_index] = joined;
+                n_parts[chain_index] += 1;
+            }
+            None => {
+                chains.push(next);
+                n_parts.push(1);
+            }
+        }
+    }
+    alignments.extend(
+        chains
+            .into_iter()
+            .zip(n_parts)
+            .filter(|(_, n_parts)| *n_parts > 1)
+            .map(|(chain, _)| chain),
+    );
+    alignments
 }
 
 /// Multiplicative hasher for diagonal numbers (no DoS concern: keys come
@@ -664,22 +902,25 @@ pub fn search_window(
                 &mut hits,
             );
         }
-        for hit in hits {
-            let Some(segment) = index.dna_text.segment_at(hit.text_start as u32) else {
+        let text = &index.dna_text.codes;
+        let mut alignments: Vec<Joined> = hits
+            .iter()
+            .map(|hit| Joined::ungapped(hit, codes, text))
+            .collect();
+        if params.join_gaps {
+            alignments = join_across_gaps(alignments, codes, text, params);
+        }
+        for alignment in alignments {
+            let Some(segment) = index.dna_text.segment_at(alignment.text_start as u32) else {
                 continue;
             };
-            let span = hit.query_end - hit.query_start;
-            let reference_start = (hit.text_start - segment.start as usize) as u64;
-            let matches = (0..span)
-                .filter(|offset| {
-                    let code = codes[hit.query_start + offset];
-                    code < 4 && code == index.dna_text.codes[hit.text_start + offset]
-                })
-                .count() as u32;
+            // a join never crosses a sentinel (it scores far below zero),
+            // so both ends lie in one reference
+            let reference_start = (alignment.text_start - segment.start as usize) as u64;
             let (query_start, query_end) = if reverse {
-                (length - hit.query_end, length - hit.query_start)
+                (length - alignment.query_end, length - alignment.query_start)
             } else {
-                (hit.query_start, hit.query_end)
+                (alignment.query_start, alignment.query_end)
             };
             hsps.push(Hsp {
                 level: Level::Dna,
@@ -689,10 +930,10 @@ pub fn search_window(
                 query_end,
                 reference: segment.reference,
                 reference_start,
-                reference_end: reference_start + span as u64,
-                score: hit.score,
-                matches,
-                columns: span as u32,
+                reference_end: reference_start + (alignment.text_end - alignment.text_start) as u64,
+                score: alignment.score,
+                matches: alignment.matches,
+                columns: alignment.columns,
             });
         }
     }

@@ -452,3 +452,62 @@ fn unrelated_records_rarely_warn() {
         "{n_not_pass} of {n_records} random records did not pass"
     );
 }
+
+/// An order with a deletion and an insertion relative to the reference:
+/// the ungapped pieces are joined through gapped alignments, so the region
+/// is reported from one alignment over the whole order (reference span
+/// includes the deleted nt, identity counts the gap columns) and is more
+/// significant than any piece; without joins only the best piece is.
+#[test]
+fn indels_are_bridged_by_gapped_joins() {
+    let world = world();
+    let gene = &world.concern[world.gene_at..world.gene_at + 200];
+    // 40 nt, 2 nt deleted, 40 nt, 3 nt inserted, 40 nt
+    let mut order = gene[10..50].to_vec();
+    order.extend_from_slice(&gene[52..92]);
+    order.extend_from_slice(b"GTA");
+    order.extend_from_slice(&gene[92..132]);
+    let screen = |join_gaps: bool| {
+        let params = ScreenParams {
+            search: bwcv_seq::search::SearchParams {
+                join_gaps,
+                ..Default::default()
+            },
+            ..ScreenParams::default()
+        };
+        let screener = Screener::new(&world.database, params).expect("screener");
+        screener.screen(&record("indels", &order), "t")
+    };
+    let joined = screen(true);
+    let pieces = screen(false);
+    assert_eq!(joined.status, Status::Flag, "{joined:#?}");
+    let concern: Vec<_> = joined
+        .regions
+        .iter()
+        .filter(|region| region.kind == RegionKind::Concern)
+        .collect();
+    assert_eq!(concern.len(), 1, "{joined:#?}");
+    let region = concern[0];
+    assert_eq!((region.start, region.end), (1, order.len()), "{region:#?}");
+    // 120 identical columns, 2 + 3 gap columns
+    assert!(
+        (region.identity - 120.0 / 125.0).abs() < 1e-9,
+        "{region:#?}"
+    );
+    assert_eq!(
+        region.reference_end + 1 - region.reference_start,
+        122,
+        "{region:#?}"
+    );
+    let best_piece = pieces
+        .regions
+        .iter()
+        .filter(|region| region.kind == RegionKind::Concern)
+        .map(|region| region.evalue)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        region.evalue < best_piece / 1e6,
+        "{} vs {best_piece}",
+        region.evalue
+    );
+}
