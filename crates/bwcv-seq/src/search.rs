@@ -311,6 +311,8 @@ impl Joined {
 
 /// Global alignment of `query` against `text` (both short) with +2/−3 and
 /// affine gaps (Gotoh 1982, J Mol Biol 162:705): (score, matches, columns).
+/// A sentinel in `text` scores far below zero only when aligned to a
+/// residue; callers keep sentinels out of `text`.
 fn bridge(query: &[u8], text: &[u8], gap_open: i32, gap_extend: i32) -> (i32, u32, u32) {
     const NONE: i32 = i32::MIN / 4;
     #[derive(Clone, Copy)]
@@ -432,6 +434,9 @@ fn join_across_gaps(
             if query_from >= next.query_end
                 || query_from - chain.query_end > max_gap
                 || text_from - chain.text_end > max_gap
+                // never across the end of a reference (a gap could skip
+                // the sentinel)
+                || text[chain.text_end..text_from].contains(&NT_SENTINEL)
             {
                 continue;
             }
@@ -1194,6 +1199,63 @@ mod tests {
             "an extension longer than a block"
         );
         assert_eq!(engine, plain);
+    }
+
+    /// The bridge of a join is a global alignment with affine gaps:
+    /// (score, identical columns, columns).
+    #[test]
+    fn bridges_score_gaps_as_blastn_does() {
+        let codes = |text: &[u8]| alphabet::encode_nt(text);
+        assert_eq!(bridge(&[], &[], 5, 2), (0, 0, 0));
+        // a gap of 3 costs 5 + 3 × 2
+        assert_eq!(bridge(&[], &codes(b"ACG"), 5, 2), (-11, 0, 3));
+        assert_eq!(bridge(&codes(b"ACG"), &[], 5, 2), (-11, 0, 3));
+        assert_eq!(bridge(&codes(b"ACGT"), &codes(b"ACGT"), 5, 2), (8, 4, 4));
+        // one mismatch (−3) is cheaper than two gaps (−14)
+        assert_eq!(bridge(&codes(b"ACGT"), &codes(b"AGGT"), 5, 2), (3, 3, 4));
+        // one deleted base: 4 matches and a gap of 1
+        assert_eq!(bridge(&codes(b"ACGT"), &codes(b"ACCGT"), 5, 2), (1, 4, 5));
+        // a join never crosses the end of a reference, even where a gap
+        // over the sentinel would score well: two references ACGT… and
+        // …, and a query that continues from the first into the second
+        let first = codes(b"GATTACAGATTACAGGCCTTAAGC");
+        let second = codes(b"CTTGAAGGCTTCCAGATGCAACGT");
+        let mut text = vec![NT_SENTINEL];
+        text.extend_from_slice(&first);
+        text.push(NT_SENTINEL);
+        text.extend_from_slice(&second);
+        text.push(NT_SENTINEL);
+        let mut query = first.clone();
+        query.extend_from_slice(&second);
+        let part = |query_start: usize, text_start: usize, length: usize| Joined {
+            query_start,
+            query_end: query_start + length,
+            text_start,
+            text_end: text_start + length,
+            score: 2 * length as i32,
+            matches: length as u32,
+            columns: length as u32,
+        };
+        let parts = vec![part(0, 1, 24), part(24, 26, 24)];
+        let joined = join_across_gaps(parts.clone(), &query, &text, &SearchParams::default());
+        assert_eq!(joined, parts);
+        // the same parts inside one reference are joined across the gap
+        let mut one = vec![NT_SENTINEL];
+        one.extend_from_slice(&first);
+        one.push(0);
+        one.extend_from_slice(&second);
+        one.push(NT_SENTINEL);
+        let joined = join_across_gaps(parts.clone(), &query, &one, &SearchParams::default());
+        assert_eq!(joined.len(), 3);
+        assert_eq!(
+            (
+                joined[2].query_start,
+                joined[2].query_end,
+                joined[2].text_end
+            ),
+            (0, 48, 50)
+        );
+        assert_eq!((joined[2].score, joined[2].columns), (96 - 7, 49));
     }
 
     #[test]
