@@ -100,11 +100,14 @@ for key in sorted(k for k in concern_groups if k is not None):
     ids = concern_groups[key]
     cells = [f"{100 * sum(i in tools[name] for i in ids) / len(ids):13.1f}%" for name in names]
     print(f"{key[0]:>9}%  {key[1]:<11} {key[2]:>6} {len(ids):>4}  " + "  ".join(cells))
-print("\n-- recall by divergence (all lengths and mutations)")
-by_div = bins(lambda row: int(row["divergence_pct"]) if row["origin"] == "concern" else None)
-for key in sorted(k for k in by_div if k is not None):
-    ids = by_div[key]
-    print(f"{key:>9}%  n={len(ids):<5} " + "  ".join(f"{name}={100 * sum(i in tools[name] for i in ids) / len(ids):.1f}%" for name in names))
+for title, kinds in (("substitutions (random and synonymous)", ("random", "synonymous")), ("indels (plus random substitutions)", ("indel",))):
+    by_div = bins(lambda row: int(row["divergence_pct"]) if row["origin"] == "concern" and row["mutation"] in kinds else None)
+    if not any(k is not None for k in by_div):
+        continue
+    print(f"\n-- recall by divergence, {title}, all lengths")
+    for key in sorted(k for k in by_div if k is not None):
+        ids = by_div[key]
+        print(f"{key:>9}%  n={len(ids):<5} " + "  ".join(f"{name}={100 * sum(i in tools[name] for i in ids) / len(ids):.1f}%" for name in names))
 embedded = [i for i, row in truth.items() if row["origin"] == "concern" and row["embedded"] == "true"]
 if embedded:
     print(f"   embedded in background flanks n={len(embedded)}: " + "  ".join(f"{name}={100 * sum(i in tools[name] for i in embedded) / len(embedded):.1f}%" for name in names))

@@ -11,7 +11,9 @@
 # skips that third set).
 #
 # Usage: bash bench/screen/run.sh [PER_BIN]   (default 50 orders per bin:
-# 3,000 orders, 1.42 Mb, so that every cell has n = 50 and BLAST runs long
+# 3,000 orders with substitutions, 1.42 Mb, then 1,500 with indels as well
+# (0.71 Mb; the first 3,000 are the same with or without them), so that
+# every cell has n = 50 and BLAST runs long
 # enough that its start-up is not what is measured)
 # Data: ../shared/data/genomes (or $BWCV_SHARED_DATA/genomes).
 set -euo pipefail
@@ -45,7 +47,7 @@ LARGE_EXTRA=("$G/ecoli/e.coli-K12.fasta.gz" "$G/ecoli/e.coli-EC590.fasta.gz")
 printf 'NC_063383.1\t10244\n' > "$WORK/taxid.map"
 
 echo "== generating orders (seed 1, $PER_BIN per bin)"
-"$BWCV" seq bench-orders --seed 1 --per-bin "$PER_BIN" \
+"$BWCV" seq bench-orders --seed 1 --per-bin "$PER_BIN" --indels \
   --concern "${CONCERN[@]}" --background "${BACKGROUND[@]}" \
   --fasta "$WORK/orders.fa" --truth "$WORK/truth.tsv"
 python3 bench/screen/split.py "$WORK/orders.fa" "$WORK/orders.half1.fa" "$WORK/orders.half2.fa"

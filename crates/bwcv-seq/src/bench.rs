@@ -23,6 +23,9 @@ pub enum Mutation {
     Random,
     /// Only synonymous codon changes in the fragment's stop-free frame.
     Synonymous,
+    /// Random substitutions plus one insertion or deletion of 1–3 nt per
+    /// started 50 nt ([`mutate_indels`]).
+    Indel,
 }
 
 impl Mutation {
@@ -31,6 +34,7 @@ impl Mutation {
         match self {
             Mutation::Random => "random",
             Mutation::Synonymous => "synonymous",
+            Mutation::Indel => "indel",
         }
     }
 }
@@ -50,6 +54,10 @@ pub struct Spec {
     pub embed_every: usize,
     /// Total background flank length around an embedded fragment.
     pub flank_nt: usize,
+    /// Also orders with insertions and deletions ([`Mutation::Indel`]),
+    /// generated after all others from their own random stream, so that
+    /// the other orders stay the same with or without them.
+    pub indels: bool,
 }
 
 impl Default for Spec {
@@ -61,6 +69,7 @@ impl Default for Spec {
             divergences_pct: vec![0, 2, 5, 10, 15],
             embed_every: 4,
             flank_nt: 1000,
+            indels: false,
         }
     }
 }
@@ -132,6 +141,42 @@ pub fn mutate_random(sequence: &mut [u8], fraction: f64, rng: &mut impl Rng) -> 
     n_changes
 }
 
+/// Indel events of an order of `length` nt: one per started 50 nt, each
+/// an insertion or a deletion of 1–3 nt: (inserted, deleted) sizes.
+fn indel_events(length: usize, rng: &mut impl Rng) -> Vec<(bool, usize)> {
+    (0..length.div_ceil(50))
+        .map(|_| (rng.gen_bool(0.5), rng.gen_range(1..=3)))
+        .collect()
+}
+
+/// Applies `events` (insertion?, size) to `sequence` at distinct interior
+/// positions (at least 5 nt from either end), then substitutes
+/// `round(fraction × final length)` positions ([`mutate_random`]); returns
+/// the number of nt changed (substituted, inserted or deleted).
+pub fn mutate_indels(
+    sequence: &mut Vec<u8>,
+    events: &[(bool, usize)],
+    fraction: f64,
+    rng: &mut impl Rng,
+) -> usize {
+    let mut changed = 0;
+    for &(insertion, size) in events {
+        let (low, high) = (5, sequence.len().saturating_sub(5 + size));
+        if high <= low {
+            continue;
+        }
+        let at = rng.gen_range(low..high);
+        if insertion {
+            let bases: Vec<u8> = (0..size).map(|_| b"ACGT"[rng.gen_range(0..4)]).collect();
+            sequence.splice(at..at, bases);
+        } else {
+            sequence.drain(at..at + size);
+        }
+        changed += size;
+    }
+    changed + mutate_random(sequence, fraction, rng)
+}
+
 /// Synonymous codon changes in frame `offset` until `fraction × len` nt
 /// differ (or no codon can change further). Returns the nt changed.
 pub fn mutate_synonymous(
@@ -201,11 +246,11 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
             .filter(|source| source.origin == origin && source.sequence.len() > length + 3)
             .collect()
     };
+    let flanks = usable(Origin::Background, spec.flank_nt);
     let mut orders = Vec::new();
     for origin in [Origin::Concern, Origin::Background] {
         for &length in &spec.lengths {
             let candidates = usable(origin, length);
-            let flanks = usable(Origin::Background, spec.flank_nt);
             if candidates.is_empty() {
                 continue;
             }
@@ -232,7 +277,9 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
                             .collect();
                         let fraction = f64::from(divergence_pct) / 100.0;
                         let changed = match mutation {
-                            Mutation::Random => mutate_random(&mut fragment, fraction, &mut rng),
+                            Mutation::Random | Mutation::Indel => {
+                                mutate_random(&mut fragment, fraction, &mut rng)
+                            }
                             Mutation::Synonymous => mutate_synonymous(
                                 &mut fragment,
                                 frame.unwrap_or(0),
@@ -240,68 +287,157 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
                                 &mut rng,
                             ),
                         };
-                        let reverse = rng.gen_bool(0.5);
-                        if reverse {
-                            let codes =
-                                alphabet::reverse_complement(&alphabet::encode_nt(&fragment));
-                            fragment = codes.into_iter().map(alphabet::nt_letter).collect();
-                        }
-                        let embedded = spec.embed_every > 0
-                            && index % spec.embed_every == spec.embed_every - 1
-                            && !flanks.is_empty();
-                        let (sequence, insert_start) = if embedded {
-                            let flank_source = flanks[rng.gen_range(0..flanks.len())];
-                            let flank_start =
-                                rng.gen_range(0..flank_source.sequence.len() - spec.flank_nt);
-                            let flank =
-                                &flank_source.sequence[flank_start..flank_start + spec.flank_nt];
-                            let left = spec.flank_nt / 2;
-                            let mut sequence = flank[..left].to_ascii_uppercase();
-                            sequence.extend_from_slice(&fragment);
-                            sequence.extend(flank[left..].to_ascii_uppercase());
-                            (sequence, left)
-                        } else {
-                            (fragment, 0)
-                        };
-                        let id = format!(
-                            "order{:05}_{}_{}nt_d{}_{}{}",
-                            orders.len() + 1,
-                            match origin {
-                                Origin::Concern => "concern",
-                                Origin::Background => "background",
-                            },
+                        let cut = Cut {
+                            origin,
+                            source,
+                            start,
                             length,
                             divergence_pct,
-                            mutation.as_str(),
-                            if embedded { "_embedded" } else { "" }
-                        );
-                        orders.push(Order {
-                            truth: Truth {
-                                id,
-                                origin,
-                                source: source.name.clone(),
-                                source_start: start,
-                                length,
-                                reverse,
-                                divergence_pct,
-                                divergence_actual: changed as f64 / length as f64,
-                                mutation,
-                                embedded,
-                                insert_start,
-                                insert_end: insert_start + length,
-                                expected: match origin {
-                                    Origin::Concern => "flag",
-                                    Origin::Background => "pass",
-                                },
-                            },
-                            sequence,
-                        });
+                            mutation,
+                            changed,
+                            index,
+                        };
+                        orders.push(finish_order(
+                            &mut rng,
+                            spec,
+                            &flanks,
+                            cut,
+                            fragment,
+                            orders.len(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if spec.indels {
+        // their own stream: the orders above do not change
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x1d_e1);
+        for origin in [Origin::Concern, Origin::Background] {
+            for &length in &spec.lengths {
+                // room for up to 3 nt deleted per started 50 nt
+                let candidates = usable(origin, length + 3 * length.div_ceil(50));
+                if candidates.is_empty() {
+                    continue;
+                }
+                for &divergence_pct in &spec.divergences_pct {
+                    for index in 0..spec.per_bin {
+                        let source = candidates[rng.gen_range(0..candidates.len())];
+                        let events = indel_events(length, &mut rng);
+                        let deleted: usize = events.iter().filter(|e| !e.0).map(|e| e.1).sum();
+                        let inserted: usize = events.iter().filter(|e| e.0).map(|e| e.1).sum();
+                        // cut so that the order ends up `length` nt long
+                        let cut_length = length + deleted - inserted;
+                        let start = rng.gen_range(0..source.sequence.len() - cut_length);
+                        let mut fragment: Vec<u8> = source.sequence[start..start + cut_length]
+                            .iter()
+                            .map(u8::to_ascii_uppercase)
+                            .collect();
+                        let fraction = f64::from(divergence_pct) / 100.0;
+                        let changed = mutate_indels(&mut fragment, &events, fraction, &mut rng);
+                        let cut = Cut {
+                            origin,
+                            source,
+                            start,
+                            length,
+                            divergence_pct,
+                            mutation: Mutation::Indel,
+                            changed,
+                            index,
+                        };
+                        orders.push(finish_order(
+                            &mut rng,
+                            spec,
+                            &flanks,
+                            cut,
+                            fragment,
+                            orders.len(),
+                        ));
                     }
                 }
             }
         }
     }
     orders
+}
+
+/// Where a fragment came from and what was done to it.
+struct Cut<'a> {
+    origin: Origin,
+    source: &'a Source,
+    start: usize,
+    length: usize,
+    divergence_pct: u32,
+    mutation: Mutation,
+    changed: usize,
+    /// Index within its bin.
+    index: usize,
+}
+
+/// Turns a mutated fragment into an order: reverse-complemented half of
+/// the time, every `embed_every`-th of a bin embedded in background flanks,
+/// named and labelled.
+fn finish_order(
+    rng: &mut ChaCha8Rng,
+    spec: &Spec,
+    flanks: &[&Source],
+    cut: Cut<'_>,
+    mut fragment: Vec<u8>,
+    n_orders: usize,
+) -> Order {
+    let reverse = rng.gen_bool(0.5);
+    if reverse {
+        let codes = alphabet::reverse_complement(&alphabet::encode_nt(&fragment));
+        fragment = codes.into_iter().map(alphabet::nt_letter).collect();
+    }
+    let embedded = spec.embed_every > 0
+        && cut.index % spec.embed_every == spec.embed_every - 1
+        && !flanks.is_empty();
+    let (sequence, insert_start) = if embedded {
+        let flank_source = flanks[rng.gen_range(0..flanks.len())];
+        let flank_start = rng.gen_range(0..flank_source.sequence.len() - spec.flank_nt);
+        let flank = &flank_source.sequence[flank_start..flank_start + spec.flank_nt];
+        let left = spec.flank_nt / 2;
+        let mut sequence = flank[..left].to_ascii_uppercase();
+        sequence.extend_from_slice(&fragment);
+        sequence.extend(flank[left..].to_ascii_uppercase());
+        (sequence, left)
+    } else {
+        (fragment, 0)
+    };
+    let id = format!(
+        "order{:05}_{}_{}nt_d{}_{}{}",
+        n_orders + 1,
+        match cut.origin {
+            Origin::Concern => "concern",
+            Origin::Background => "background",
+        },
+        cut.length,
+        cut.divergence_pct,
+        cut.mutation.as_str(),
+        if embedded { "_embedded" } else { "" }
+    );
+    Order {
+        truth: Truth {
+            id,
+            origin: cut.origin,
+            source: cut.source.name.clone(),
+            source_start: cut.start,
+            length: cut.length,
+            reverse,
+            divergence_pct: cut.divergence_pct,
+            divergence_actual: cut.changed as f64 / cut.length as f64,
+            mutation: cut.mutation,
+            embedded,
+            insert_start,
+            insert_end: insert_start + cut.length,
+            expected: match cut.origin {
+                Origin::Concern => "flag",
+                Origin::Background => "pass",
+            },
+        },
+        sequence,
+    }
 }
 
 /// Header of the truth TSV.
@@ -396,6 +532,76 @@ mod tests {
             }
         }
         assert!(first.iter().any(|order| order.truth.embedded));
+    }
+
+    /// Orders with indels come after the others, which stay the same; each
+    /// is the nominal length, and differs from its source by insertions
+    /// and deletions as well as substitutions.
+    #[test]
+    fn indel_orders_leave_the_others_unchanged() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let sources = vec![
+            Source {
+                name: "c".into(),
+                origin: Origin::Concern,
+                sequence: random_genome(&mut rng, 5000),
+            },
+            Source {
+                name: "b".into(),
+                origin: Origin::Background,
+                sequence: random_genome(&mut rng, 5000),
+            },
+        ];
+        let spec = Spec {
+            per_bin: 4,
+            ..Spec::default()
+        };
+        let without = generate(&sources, &spec);
+        let with = generate(
+            &sources,
+            &Spec {
+                indels: true,
+                ..spec.clone()
+            },
+        );
+        assert_eq!(with.len(), without.len() * 3 / 2);
+        for (old, new) in without.iter().zip(&with) {
+            assert_eq!(old.sequence, new.sequence);
+            assert_eq!(old.truth.id, new.truth.id);
+        }
+        let indels = &with[without.len()..];
+        assert!(
+            indels
+                .iter()
+                .all(|order| order.truth.mutation == Mutation::Indel)
+        );
+        for order in indels {
+            let truth = &order.truth;
+            let insert = &order.sequence[truth.insert_start..truth.insert_end];
+            assert_eq!(insert.len(), truth.length);
+            assert_eq!(
+                order.sequence.len(),
+                truth.length + if truth.embedded { 1000 } else { 0 }
+            );
+            // at least one nt per started 50 changed by an indel
+            assert!(
+                truth.divergence_actual * truth.length as f64 >= truth.length.div_ceil(50) as f64
+            );
+        }
+        // an order without substitutions is its source with a few nt
+        // inserted or deleted: not the source itself, and not a shifted copy
+        let plain = indels
+            .iter()
+            .find(|order| {
+                order.truth.divergence_pct == 0
+                    && !order.truth.embedded
+                    && !order.truth.reverse
+                    && order.truth.origin == Origin::Concern
+            })
+            .expect("an order without substitutions");
+        let source = &sources[0].sequence[plain.truth.source_start..];
+        assert_ne!(&plain.sequence[..], &source[..plain.truth.length]);
+        assert_eq!(&plain.sequence[..5], &source[..5]);
     }
 
     #[test]

@@ -237,6 +237,10 @@ struct BenchArgs {
     /// Every n-th order of a bin is embedded in 1,000 nt of background (0: none).
     #[arg(long, default_value_t = 4)]
     embed_every: usize,
+    /// Also orders with insertions and deletions (one of 1-3 nt per started
+    /// 50 nt, plus the bin's substitutions), after all others.
+    #[arg(long)]
+    indels: bool,
     /// FASTA of the orders to write.
     #[arg(long, value_name = "FILE")]
     fasta: PathBuf,
@@ -600,6 +604,7 @@ fn bench_orders(args: BenchArgs) -> anyhow::Result<ExitCode> {
         lengths: args.lengths,
         divergences_pct: args.divergences,
         embed_every: args.embed_every,
+        indels: args.indels,
         ..bench::Spec::default()
     };
     let orders = bench::generate(&sources, &spec);
