@@ -487,10 +487,10 @@ mod tests {
         (0..length).map(|_| b"ACGT"[rng.gen_range(0..4)]).collect()
     }
 
-    #[test]
-    fn generation_is_deterministic_and_labelled() {
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let sources = vec![
+    /// A random 5,000-nt concern genome "c" and background genome "b".
+    fn two_sources(seed: u64) -> Vec<Source> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        vec![
             Source {
                 name: "c".into(),
                 origin: Origin::Concern,
@@ -501,7 +501,12 @@ mod tests {
                 origin: Origin::Background,
                 sequence: random_genome(&mut rng, 5000),
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn generation_is_deterministic_and_labelled() {
+        let sources = two_sources(3);
         let spec = Spec {
             per_bin: 4,
             ..Spec::default()
@@ -539,19 +544,7 @@ mod tests {
     /// and deletions as well as substitutions.
     #[test]
     fn indel_orders_leave_the_others_unchanged() {
-        let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let sources = vec![
-            Source {
-                name: "c".into(),
-                origin: Origin::Concern,
-                sequence: random_genome(&mut rng, 5000),
-            },
-            Source {
-                name: "b".into(),
-                origin: Origin::Background,
-                sequence: random_genome(&mut rng, 5000),
-            },
-        ];
+        let sources = two_sources(4);
         let spec = Spec {
             per_bin: 4,
             ..Spec::default()
