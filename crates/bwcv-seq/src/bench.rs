@@ -271,10 +271,8 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
                                 start = rng.gen_range(0..source.sequence.len() - length);
                             }
                         }
-                        let mut fragment: Vec<u8> = source.sequence[start..start + length]
-                            .iter()
-                            .map(u8::to_ascii_uppercase)
-                            .collect();
+                        let mut fragment =
+                            source.sequence[start..start + length].to_ascii_uppercase();
                         let fraction = f64::from(divergence_pct) / 100.0;
                         let changed = match mutation {
                             Mutation::Random | Mutation::Indel => {
@@ -297,14 +295,7 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
                             changed,
                             index,
                         };
-                        orders.push(finish_order(
-                            &mut rng,
-                            spec,
-                            &flanks,
-                            cut,
-                            fragment,
-                            orders.len(),
-                        ));
+                        push_order(&mut orders, &mut rng, spec, &flanks, cut, fragment);
                     }
                 }
             }
@@ -329,10 +320,8 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
                         // cut so that the order ends up `length` nt long
                         let cut_length = length + deleted - inserted;
                         let start = rng.gen_range(0..source.sequence.len() - cut_length);
-                        let mut fragment: Vec<u8> = source.sequence[start..start + cut_length]
-                            .iter()
-                            .map(u8::to_ascii_uppercase)
-                            .collect();
+                        let mut fragment =
+                            source.sequence[start..start + cut_length].to_ascii_uppercase();
                         let fraction = f64::from(divergence_pct) / 100.0;
                         let changed = mutate_indels(&mut fragment, &events, fraction, &mut rng);
                         let cut = Cut {
@@ -345,14 +334,7 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
                             changed,
                             index,
                         };
-                        orders.push(finish_order(
-                            &mut rng,
-                            spec,
-                            &flanks,
-                            cut,
-                            fragment,
-                            orders.len(),
-                        ));
+                        push_order(&mut orders, &mut rng, spec, &flanks, cut, fragment);
                     }
                 }
             }
@@ -374,17 +356,17 @@ struct Cut<'a> {
     index: usize,
 }
 
-/// Turns a mutated fragment into an order: reverse-complemented half of
+/// Turns a mutated fragment into the next order: reverse-complemented half of
 /// the time, every `embed_every`-th of a bin embedded in background flanks,
 /// named and labelled.
-fn finish_order(
+fn push_order(
+    orders: &mut Vec<Order>,
     rng: &mut ChaCha8Rng,
     spec: &Spec,
     flanks: &[&Source],
     cut: Cut<'_>,
     mut fragment: Vec<u8>,
-    n_orders: usize,
-) -> Order {
+) {
     let reverse = rng.gen_bool(0.5);
     if reverse {
         let codes = alphabet::reverse_complement(&alphabet::encode_nt(&fragment));
@@ -407,7 +389,7 @@ fn finish_order(
     };
     let id = format!(
         "order{:05}_{}_{}nt_d{}_{}{}",
-        n_orders + 1,
+        orders.len() + 1,
         match cut.origin {
             Origin::Concern => "concern",
             Origin::Background => "background",
@@ -417,7 +399,7 @@ fn finish_order(
         cut.mutation.as_str(),
         if embedded { "_embedded" } else { "" }
     );
-    Order {
+    orders.push(Order {
         truth: Truth {
             id,
             origin: cut.origin,
@@ -437,7 +419,7 @@ fn finish_order(
             },
         },
         sequence,
-    }
+    });
 }
 
 /// Header of the truth TSV.

@@ -43,8 +43,7 @@ use sha2::{Digest, Sha256};
 use crate::alphabet;
 use crate::fastx::{self, OnError};
 use crate::index::{
-    IndexParts, Indexes, KmerIndex, Seed, SeedError, SharedHalves, SharedWords, Text, Texts,
-    WordBuffer,
+    IndexParts, Indexes, KmerIndex, Seed, SeedError, SharedSlice, Text, Texts, WordBuffer,
 };
 
 /// One `read` into `buffer`, retried when interrupted; 0 at the end of the file.
@@ -1109,37 +1108,25 @@ fn read_index(
     })
 }
 
-/// `range` (bytes, a multiple of 4 from the start) of `words` as words, in
-/// place; a big-endian machine converts a copy (the file is little-endian).
-fn words_in_place(
+/// `range` (bytes, a multiple of the value size from the start of the
+/// file) of `words` as values of `T`, in place; a big-endian machine
+/// converts a copy with `from_le` (the file is little-endian).
+fn in_place<T: bytemuck::Pod>(
     words: &Arc<WordBuffer>,
     range: std::ops::Range<usize>,
-) -> Result<SharedWords, Error> {
+    from_le: fn(T) -> T,
+) -> Result<SharedSlice<T>, Error> {
+    let size = std::mem::size_of::<T>();
+    let values = SharedSlice::new(Arc::clone(words), range.start / size..range.end / size)
+        .ok_or_else(|| Error::Truncated("file ends inside an index".into()))?;
     if cfg!(target_endian = "little") {
-        SharedWords::new(Arc::clone(words), range.start / 4..range.end / 4)
-            .ok_or_else(|| Error::Truncated("file ends inside an index".into()))
+        Ok(values)
     } else {
-        Ok(words.bytes()[range]
-            .chunks_exact(4)
-            .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
-            .collect::<Vec<u32>>()
-            .into())
-    }
-}
-
-/// Like [`words_in_place`] for 16-bit values (the range starts at an even byte).
-fn halves_in_place(
-    words: &Arc<WordBuffer>,
-    range: std::ops::Range<usize>,
-) -> Result<SharedHalves, Error> {
-    if cfg!(target_endian = "little") {
-        SharedHalves::new(Arc::clone(words), range.start / 2..range.end / 2)
-            .ok_or_else(|| Error::Truncated("file ends inside an index".into()))
-    } else {
-        Ok(words.bytes()[range]
-            .chunks_exact(2)
-            .map(|chunk| u16::from_le_bytes([chunk[0], chunk[1]]))
-            .collect::<Vec<u16>>()
+        Ok(values
+            .as_slice()
+            .iter()
+            .map(|&value| from_le(value))
+            .collect::<Vec<T>>()
             .into())
     }
 }
@@ -1150,9 +1137,9 @@ impl RawIndex {
     fn check(self, words: &Arc<WordBuffer>) -> Result<KmerIndex, Error> {
         let parts = IndexParts {
             block_shift: self.block_shift,
-            block_starts: words_in_place(words, self.block_starts)?,
-            key_starts: halves_in_place(words, self.key_starts)?,
-            positions: words_in_place(words, self.positions)?,
+            block_starts: in_place(words, self.block_starts, u32::from_le)?,
+            key_starts: in_place(words, self.key_starts, u16::from_le)?,
+            positions: in_place(words, self.positions, u32::from_le)?,
             n_masked_keys: self.n_masked_keys,
         };
         KmerIndex::from_parts(self.seed, self.alphabet, parts, self.text_len).map_err(Error::Index)

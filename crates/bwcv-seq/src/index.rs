@@ -334,14 +334,21 @@ impl Text {
     }
 }
 
-/// A run of `u32` words inside a shared buffer: the positions of an index,
-/// either built in memory or lying in place in the database file's buffer
-/// (so that opening a database does not copy its largest part).
+/// A run of `u32` or `u16` values inside a shared buffer: the parts of an
+/// index, either built in memory or lying in place in the database file's
+/// buffer (so that opening a database does not copy its largest part).
 #[derive(Debug, Clone)]
-pub struct SharedWords {
+pub struct SharedSlice<T> {
     buffer: Arc<WordBuffer>,
+    /// Range in values of `T`.
     range: Range<usize>,
+    values: std::marker::PhantomData<T>,
 }
+
+/// Shared `u32` values (positions, block starts).
+pub type SharedWords = SharedSlice<u32>;
+/// Shared `u16` values (key starts within their block).
+pub type SharedHalves = SharedSlice<u16>;
 
 /// Memory holding `u32` words: a vector, an anonymous memory map (which
 /// may be backed by huge pages), or a read-only map of the database file.
@@ -370,11 +377,6 @@ impl WordBuffer {
         }
     }
 
-    /// The words as 16-bit halves (in memory order).
-    pub fn halves(&self) -> &[u16] {
-        bytemuck::cast_slice(self.words())
-    }
-
     /// Every byte of the buffer.
     pub fn bytes(&self) -> &[u8] {
         match self {
@@ -384,77 +386,56 @@ impl WordBuffer {
     }
 }
 
-impl SharedWords {
-    /// `range` of `buffer`; `None` if it lies outside.
-    pub fn new(buffer: Arc<WordBuffer>, range: Range<usize>) -> Option<Self> {
-        (range.start <= range.end && range.end <= buffer.words().len())
-            .then_some(Self { buffer, range })
+impl<T: bytemuck::Pod> SharedSlice<T> {
+    /// The buffer's words as values of `T` (`u32` or `u16`: a size that
+    /// divides 4, so the view covers every word).
+    fn values(buffer: &WordBuffer) -> &[T] {
+        bytemuck::try_cast_slice(buffer.words()).unwrap_or(&[])
     }
 
-    /// The words.
-    pub fn as_slice(&self) -> &[u32] {
-        &self.buffer.words()[self.range.clone()]
-    }
-}
-
-/// A shared run of `u16` values, like [`SharedWords`].
-#[derive(Debug, Clone)]
-pub struct SharedHalves {
-    buffer: Arc<WordBuffer>,
-    /// Range in halves (index 2k is the low-address half of word k).
-    range: Range<usize>,
-}
-
-impl SharedHalves {
-    /// `range` (in halves) of `buffer`; `None` if it lies outside.
+    /// `range` (in values of `T`) of `buffer`; `None` if it lies outside.
     pub fn new(buffer: Arc<WordBuffer>, range: Range<usize>) -> Option<Self> {
-        (range.start <= range.end && range.end <= buffer.halves().len())
-            .then_some(Self { buffer, range })
+        (range.start <= range.end && range.end <= Self::values(&buffer).len()).then_some(Self {
+            buffer,
+            range,
+            values: std::marker::PhantomData,
+        })
     }
 
     /// The values.
-    pub fn as_slice(&self) -> &[u16] {
-        &self.buffer.halves()[self.range.clone()]
+    pub fn as_slice(&self) -> &[T] {
+        &Self::values(&self.buffer)[self.range.clone()]
     }
 }
 
-impl From<Vec<u16>> for SharedHalves {
-    fn from(halves: Vec<u16>) -> Self {
-        let n_halves = halves.len();
-        let mut words = vec![0u32; n_halves.div_ceil(2)];
-        bytemuck::cast_slice_mut::<u32, u16>(&mut words)[..n_halves].copy_from_slice(&halves);
+impl<T: bytemuck::Pod> From<Vec<T>> for SharedSlice<T> {
+    /// Takes the vector as it is when `T` is `u32`, otherwise copies it
+    /// into words.
+    fn from(values: Vec<T>) -> Self {
+        let n_values = values.len();
+        let words =
+            bytemuck::allocation::try_cast_vec::<T, u32>(values).unwrap_or_else(|(_, values)| {
+                let bytes: &[u8] = bytemuck::cast_slice(&values);
+                let mut words = vec![0u32; bytes.len().div_ceil(4)];
+                bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..bytes.len()]
+                    .copy_from_slice(bytes);
+                words
+            });
         Self {
             buffer: Arc::new(WordBuffer::Vec(words)),
-            range: 0..n_halves,
+            range: 0..n_values,
+            values: std::marker::PhantomData,
         }
     }
 }
 
-impl PartialEq for SharedHalves {
+impl<T: bytemuck::Pod + PartialEq> PartialEq for SharedSlice<T> {
     fn eq(&self, other: &Self) -> bool {
         self.as_slice() == other.as_slice()
     }
 }
 
-impl Eq for SharedHalves {}
-
-impl From<Vec<u32>> for SharedWords {
-    fn from(words: Vec<u32>) -> Self {
-        let range = 0..words.len();
-        Self {
-            buffer: Arc::new(WordBuffer::Vec(words)),
-            range,
-        }
-    }
-}
-
-impl PartialEq for SharedWords {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for SharedWords {}
+impl<T: bytemuck::Pod + Eq> Eq for SharedSlice<T> {}
 
 /// A spaced-seed index of a text.
 ///
