@@ -141,6 +141,10 @@ pub fn mutate_random(sequence: &mut [u8], fraction: f64, rng: &mut impl Rng) -> 
     n_changes
 }
 
+/// Orders shorter than this get no indel variant (an event must lie at
+/// least 5 nt from both ends, and the order must keep its nominal length).
+pub const MIN_INDEL_ORDER_NT: usize = 20;
+
 /// Indel events of an order of `length` nt: one per started 50 nt, each
 /// an insertion or a deletion of 1–3 nt: (inserted, deleted) sizes.
 fn indel_events(length: usize, rng: &mut impl Rng) -> Vec<(bool, usize)> {
@@ -306,9 +310,10 @@ pub fn generate(sources: &[Source], spec: &Spec) -> Vec<Order> {
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x1d_e1);
         for origin in [Origin::Concern, Origin::Background] {
             for &length in &spec.lengths {
-                // room for up to 3 nt deleted per started 50 nt
+                // room for up to 3 nt deleted per started 50 nt; orders
+                // too short for an indel 5 nt from both ends get none
                 let candidates = usable(origin, length + 3 * length.div_ceil(50));
-                if candidates.is_empty() {
+                if candidates.is_empty() || length < MIN_INDEL_ORDER_NT {
                     continue;
                 }
                 for &divergence_pct in &spec.divergences_pct {
@@ -577,6 +582,37 @@ mod tests {
         let source = &sources[0].sequence[plain.truth.source_start..];
         assert_ne!(&plain.sequence[..], &source[..plain.truth.length]);
         assert_eq!(&plain.sequence[..5], &source[..5]);
+    }
+
+    /// Regression: `--lengths 1 --indels` underflowed the cut length (one
+    /// nt long, two inserted) and panicked; short lengths get no indel
+    /// orders, and every indel order keeps its nominal length.
+    #[test]
+    fn short_lengths_get_no_indel_orders() {
+        let sources = two_sources(5);
+        for length in [1, 5, 19, 20, 21, 60] {
+            let spec = Spec {
+                per_bin: 3,
+                lengths: vec![length],
+                embed_every: 0,
+                indels: true,
+                ..Spec::default()
+            };
+            let orders = generate(&sources, &spec);
+            let n_indel = orders
+                .iter()
+                .filter(|order| order.truth.mutation == Mutation::Indel)
+                .count();
+            assert_eq!(
+                n_indel,
+                if length < MIN_INDEL_ORDER_NT {
+                    0
+                } else {
+                    2 * 5 * 3
+                }
+            );
+            assert!(orders.iter().all(|order| order.sequence.len() == length));
+        }
     }
 
     #[test]

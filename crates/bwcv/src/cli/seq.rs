@@ -238,7 +238,8 @@ struct BenchArgs {
     #[arg(long, default_value_t = 4)]
     embed_every: usize,
     /// Also orders with insertions and deletions (one of 1-3 nt per started
-    /// 50 nt, plus the bin's substitutions), after all others.
+    /// 50 nt, plus the bin's substitutions), after all others; lengths under
+    /// 20 nt get none.
     #[arg(long)]
     indels: bool,
     /// FASTA of the orders to write.
