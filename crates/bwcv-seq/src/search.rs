@@ -98,6 +98,15 @@ pub struct SearchParams {
     pub dna_prefilter_flank_nt: usize,
     /// Minimum raw score (+2/−3) of the prefilter window.
     pub dna_prefilter_min_score: i32,
+    /// The DNA seeds after the first skip the query positions where an
+    /// alignment found by the first seed scores at least this many bits
+    /// per nt (1.6 ≈ 95 % identity at +2/−3). There a second alignment
+    /// that could change the best-match decision must come within
+    /// `margin_bits_per_nt` (0.25) of it, at ≥ 1.35 bits per nt (≈ 90 %
+    /// identity), and the first seed alone finds such an alignment of
+    /// 50 nt with P > 99.5 %; divergent queries, which the later seeds
+    /// exist for, score below it and get every seed.
+    pub dna_seed_skip_bits_per_nt: f64,
     /// DNA alignments of one strand and reference that are separated by a
     /// short gap on nearby diagonals (an insertion or deletion) are joined
     /// through a gapped alignment of the stretch between them when that
@@ -143,6 +152,7 @@ impl Default for SearchParams {
             dna_prefilter_flank_nt: 8,
             dna_prefilter_min_score: 0,
             protein_skip_bits_per_nt: 1.0,
+            dna_seed_skip_bits_per_nt: 1.6,
             join_gaps: true,
             gap_open: 5,
             gap_extend: 2,
@@ -810,6 +820,55 @@ fn seed_and_extend(
     }
 }
 
+/// The seed positions (of `seed_positions`, strand coordinates) whose
+/// whole word of `span` nt lies inside alignments of the first DNA seed's
+/// pass scoring at least `min_bits_per_nt`: the later seeds skip them
+/// (see [`SearchParams::dna_seed_skip_bits_per_nt`]). `None` if there are
+/// none.
+fn explained_by_first_seed(
+    hits: &[RawHit],
+    seed_positions: Range<usize>,
+    span: usize,
+    min_bits_per_nt: f64,
+) -> Option<Vec<bool>> {
+    let (first, end) = (seed_positions.start, seed_positions.end + span);
+    let mut explained = vec![false; end - first];
+    let mut any = false;
+    for hit in hits {
+        let length = (hit.query_end - hit.query_start).max(1) as f64;
+        let density = Level::Dna.lambda() * f64::from(hit.score) / std::f64::consts::LN_2 / length;
+        if density < min_bits_per_nt {
+            continue;
+        }
+        let (from, to) = (hit.query_start.max(first), hit.query_end.min(end));
+        if from < to {
+            explained[from - first..to - first].fill(true);
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    // a word is skipped only if every one of its positions is explained:
+    // count the unexplained positions in each window of `span`
+    let mut skip = vec![false; seed_positions.len()];
+    let mut unexplained = explained[..span.min(explained.len())]
+        .iter()
+        .filter(|&&is| !is)
+        .count();
+    for (offset, skipped) in skip.iter_mut().enumerate() {
+        if offset + span > explained.len() {
+            break;
+        }
+        if offset > 0 {
+            unexplained += usize::from(!explained[offset + span - 1]);
+            unexplained -= usize::from(!explained[offset - 1]);
+        }
+        *skipped = unexplained == 0;
+    }
+    Some(skip)
+}
+
 /// A query prepared for searching: both strands and six frames.
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -887,8 +946,17 @@ pub fn search_window(
         };
         extended_to.clear();
         let mut hits = Vec::new();
+        let mut skip: Option<Vec<bool>> = None;
         for (seed_number, kmer_index) in index.dna.iter().enumerate() {
             extended_to.set_last_pass(seed_number + 1 == index.dna.len());
+            if seed_number == 1 {
+                skip = explained_by_first_seed(
+                    &hits,
+                    seeds.clone(),
+                    kmer_index.seed.span,
+                    params.dna_seed_skip_bits_per_nt,
+                );
+            }
             seed_and_extend(
                 codes,
                 seeds.clone(),
@@ -899,7 +967,7 @@ pub fn search_window(
                 params.x_drop_dna,
                 min_score_dna,
                 &mut extended_to,
-                None,
+                skip.as_deref(),
                 Some((
                     params.dna_prefilter_flank_nt,
                     params.dna_prefilter_min_score,
@@ -1199,6 +1267,44 @@ mod tests {
             "an extension longer than a block"
         );
         assert_eq!(engine, plain);
+    }
+
+    /// Later DNA seeds skip a word only when all of it lies inside
+    /// alignments of the first seed at the skip density; other alignments
+    /// skip nothing.
+    #[test]
+    fn later_seeds_skip_only_words_inside_dense_first_seed_alignments() {
+        let hit = |query_start: usize, query_end: usize, score: i32| RawHit {
+            query_start,
+            query_end,
+            text_start: 0,
+            score,
+        };
+        let bits_per_nt = 1.6;
+        // 100 identical nt score 200 (1.83 bits per nt); 100 nt at 90 %
+        // identity score 150 (1.37 bits per nt)
+        assert_eq!(
+            explained_by_first_seed(&[hit(10, 110, 150)], 0..200, 16, bits_per_nt),
+            None
+        );
+        let skip = explained_by_first_seed(&[hit(10, 110, 200)], 0..200, 16, bits_per_nt)
+            .expect("a dense alignment");
+        assert_eq!(skip.len(), 200);
+        let skipped: Vec<usize> = (0..200).filter(|&at| skip[at]).collect();
+        // words 10..=94 lie wholly inside 10..110
+        assert_eq!(skipped, (10..=94).collect::<Vec<_>>());
+        // seed positions that do not start at 0, and two alignments with a
+        // gap between them: a word over the gap is not skipped
+        let skip = explained_by_first_seed(
+            &[hit(100, 150, 100), hit(152, 200, 96)],
+            90..190,
+            16,
+            bits_per_nt,
+        )
+        .expect("dense alignments");
+        let skipped: Vec<usize> = (0..100).filter(|&at| skip[at]).map(|at| at + 90).collect();
+        let expected: Vec<usize> = (100..=134).chain(152..=184).collect();
+        assert_eq!(skipped, expected);
     }
 
     /// The bridge of a join is a global alignment with affine gaps:
