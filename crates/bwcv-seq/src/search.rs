@@ -537,14 +537,22 @@ impl std::hash::Hasher for DiagonalHasher {
 #[derive(Debug)]
 struct DiagonalTable {
     reached: std::collections::HashMap<i64, usize, std::hash::BuildHasherDefault<DiagonalHasher>>,
+    /// One bit per diagonal modulo its length, set for every diagonal ever
+    /// entered since the last clear (pruning leaves it): a clear bit proves
+    /// that a diagonal has no entry, so most chance hits skip the hash look-up.
+    seen: Box<[u64; DIAGONAL_FILTER_WORDS]>,
     next_prune: usize,
     pruning: bool,
 }
+
+/// Words of [`DiagonalTable::seen`] (4,096 bits, 512 bytes).
+const DIAGONAL_FILTER_WORDS: usize = 64;
 
 impl DiagonalTable {
     fn new() -> Self {
         Self {
             reached: std::collections::HashMap::default(),
+            seen: Box::new([0; DIAGONAL_FILTER_WORDS]),
             next_prune: 0,
             pruning: true,
         }
@@ -554,7 +562,14 @@ impl DiagonalTable {
     /// allocation (a frame's chance hits grow it to thousands of entries).
     fn clear(&mut self) {
         self.reached.clear();
+        self.seen.fill(0);
         self.next_prune = 0;
+    }
+
+    #[inline]
+    fn filter_bit(diagonal: i64) -> (usize, u64) {
+        let bit = (diagonal as u64) % (64 * DIAGONAL_FILTER_WORDS as u64);
+        ((bit / 64) as usize, 1 << (bit % 64))
     }
 
     /// Whether [`DiagonalTable::prune`] drops entries: only in the last
@@ -565,11 +580,17 @@ impl DiagonalTable {
 
     #[inline]
     fn reached(&self, diagonal: i64) -> Option<usize> {
+        let (word, bit) = Self::filter_bit(diagonal);
+        if self.seen[word] & bit == 0 {
+            return None;
+        }
         self.reached.get(&diagonal).copied()
     }
 
     #[inline]
     fn set(&mut self, diagonal: i64, end: usize) {
+        let (word, bit) = Self::filter_bit(diagonal);
+        self.seen[word] |= bit;
         self.reached.insert(diagonal, end);
     }
 
@@ -1267,6 +1288,32 @@ mod tests {
             "an extension longer than a block"
         );
         assert_eq!(engine, plain);
+    }
+
+    /// The diagonal filter only short-cuts look-ups: diagonals sharing a
+    /// filter bit, negative diagonals, pruned entries and clearing all
+    /// give what the map alone gives.
+    #[test]
+    fn the_diagonal_filter_never_changes_what_the_table_answers() {
+        let n_bits = 64 * DIAGONAL_FILTER_WORDS as i64;
+        let mut table = DiagonalTable::new();
+        assert_eq!(table.reached(5), None);
+        table.set(5, 100);
+        assert_eq!(table.reached(5), Some(100));
+        // same filter bit, no entry
+        assert_eq!(table.reached(5 + n_bits), None);
+        assert_eq!(table.reached(5 - n_bits), None);
+        table.set(-3, 40);
+        assert_eq!(table.reached(-3), Some(40));
+        assert_eq!(table.reached(-3 + n_bits), None);
+        // pruning drops the entry, the bit stays, the answer is the map's
+        table.set_last_pass(true);
+        table.prune(50);
+        assert_eq!(table.reached(-3), None);
+        assert_eq!(table.reached(5), Some(100));
+        table.clear();
+        assert_eq!(table.reached(5), None);
+        assert!(table.seen.iter().all(|word| *word == 0));
     }
 
     /// Later DNA seeds skip a word only when all of it lies inside
