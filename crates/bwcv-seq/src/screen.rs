@@ -267,6 +267,9 @@ impl<'a> Screener<'a> {
         let window = search_params.window_nt.max(1);
         let min_bits_dna = self.min_bits(Level::Dna, length);
         let min_bits_protein = self.min_bits(Level::Protein, length);
+        // what a DNA alignment needs to count in the best-match rule
+        let min_bits_counted_dna =
+            (self.search_space(Level::Dna, length) / self.params.max_evalue).log2();
         let windows: Vec<(usize, usize)> = (0..length.div_ceil(window))
             .map(|index| (index * window, ((index + 1) * window).min(length)))
             .collect();
@@ -281,6 +284,7 @@ impl<'a> Screener<'a> {
                     search_params,
                     min_bits_dna,
                     min_bits_protein,
+                    min_bits_counted_dna,
                 )
             })
             .collect();
