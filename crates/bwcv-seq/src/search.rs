@@ -62,6 +62,12 @@ impl Level {
         (self.lambda() * score - self.k().ln()) / std::f64::consts::LN_2
     }
 
+    /// Bits per nt of a raw `score` over `length` nt, without the K term
+    /// (λS/ln2 divided by the length; a length of 0 counts as 1).
+    pub fn bits_per_nt(self, score: i32, length: usize) -> f64 {
+        self.lambda() * f64::from(score) / std::f64::consts::LN_2 / length.max(1) as f64
+    }
+
     /// Raw score needed for `bits`.
     pub fn score_for_bits(self, bits: f64) -> f64 {
         (bits * std::f64::consts::LN_2 + self.k().ln()) / self.lambda()
@@ -215,9 +221,7 @@ impl Hsp {
 
     /// Bits per query nt without the K term: λS/ln2 divided by the span.
     pub fn density(&self) -> f64 {
-        self.level.lambda() * f64::from(self.score)
-            / std::f64::consts::LN_2
-            / self.query_length().max(1) as f64
+        self.level.bits_per_nt(self.score, self.query_length())
     }
 
     /// Identity (identical residues / aligned residues).
@@ -549,9 +553,10 @@ impl std::hash::Hasher for DiagonalHasher {
 #[derive(Debug)]
 struct DiagonalTable {
     reached: std::collections::HashMap<i64, usize, std::hash::BuildHasherDefault<DiagonalHasher>>,
-    /// One bit per diagonal modulo its length, set for every diagonal ever
-    /// entered since the last clear (pruning leaves it): a clear bit proves
-    /// that a diagonal has no entry, so most chance hits skip the hash look-up.
+    /// One bit per diagonal modulo its length, set for every diagonal with
+    /// an entry (pruning rebuilds it from the entries left): a clear bit
+    /// proves that a diagonal has no entry, so most chance hits skip the
+    /// hash look-up.
     seen: Box<[u64; DIAGONAL_FILTER_WORDS]>,
     next_prune: usize,
     pruning: bool,
@@ -876,10 +881,8 @@ fn explained_by_first_seed(
     let mut explained = vec![false; end - first];
     let mut any = false;
     for hit in hits {
-        let length = (hit.query_end - hit.query_start).max(1) as f64;
-        let bits = Level::Dna.bits(f64::from(hit.score));
-        let density = Level::Dna.lambda() * f64::from(hit.score) / std::f64::consts::LN_2 / length;
-        if density < min_bits_per_nt || bits < min_bits {
+        let density = Level::Dna.bits_per_nt(hit.score, hit.query_end - hit.query_start);
+        if density < min_bits_per_nt || Level::Dna.bits(f64::from(hit.score)) < min_bits {
             continue;
         }
         let (from, to) = (hit.query_start.max(first), hit.query_end.min(end));
@@ -1197,15 +1200,8 @@ pub fn search_window(
 mod tests {
     use super::*;
     use crate::index::Seed;
-
-    /// SplitMix64, so that the test data needs no RNG crate.
-    fn next(state: &mut u64) -> u64 {
-        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+    use rand::{RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     /// The search's result is defined by a plain loop: seed passes in
     /// order, query positions ascending, each key's text positions
@@ -1216,8 +1212,8 @@ mod tests {
     /// query long enough for many blocks and extensions that cross them.
     #[test]
     fn the_blocked_search_gives_the_hits_of_the_plain_loop() {
-        let mut state = 7;
-        let reference: Vec<u8> = (0..30_000).map(|_| (next(&mut state) % 4) as u8).collect();
+        let mut state = ChaCha8Rng::seed_from_u64(7);
+        let reference: Vec<u8> = (0..30_000).map(|_| (state.next_u64() % 4) as u8).collect();
         let mut text = vec![NT_SENTINEL];
         text.extend_from_slice(&reference);
         text.push(NT_SENTINEL);
@@ -1226,14 +1222,14 @@ mod tests {
         let mut query = Vec::new();
         for (start, divergence) in [(1_000usize, 6u64), (12_000, 12), (25_000, 0)] {
             for &code in &reference[start..start + 1_666] {
-                query.push(if next(&mut state) % 100 < divergence {
-                    (code + 1 + (next(&mut state) % 3) as u8) % 4
+                query.push(if state.next_u64() % 100 < divergence {
+                    (code + 1 + (state.next_u64() % 3) as u8) % 4
                 } else {
                     code
                 });
             }
         }
-        query.extend((0..1_000).map(|_| (next(&mut state) % 4) as u8));
+        query.extend((0..1_000).map(|_| (state.next_u64() % 4) as u8));
         let seeds = ["111010010100110111", "1101101101101101"];
         let indexes: Vec<KmerIndex> = seeds
             .iter()
@@ -1355,12 +1351,12 @@ mod tests {
         let (word, bit) = DiagonalTable::filter_bit(-3);
         assert_eq!(table.seen[word] & bit, 0);
         // against a plain map, over random operations
-        let mut state = 3;
+        let mut state = ChaCha8Rng::seed_from_u64(3);
         let mut plain: std::collections::HashMap<i64, usize> = Default::default();
         let mut table = DiagonalTable::new();
         for step in 0..20_000usize {
-            let diagonal = (next(&mut state) % 20_000) as i64 - 10_000;
-            match next(&mut state) % 4 {
+            let diagonal = (state.next_u64() % 20_000) as i64 - 10_000;
+            match state.next_u64() % 4 {
                 0 => {
                     table.set(diagonal, step);
                     plain.insert(diagonal, step);
