@@ -137,6 +137,10 @@ impl Seed {
     }
 
     fn keys_into(&self, codes: &[u8], start: usize, alphabet: usize, out: &mut [u32]) {
+        if alphabet == 4 {
+            self.nt_keys_into(codes, start, out);
+            return;
+        }
         let bits: u32 = if alphabet <= 4 { 2 } else { 5 };
         let code_mask: u64 = (1 << bits) - 1;
         let span = self.span;
@@ -207,6 +211,72 @@ impl Seed {
                 key
             };
             out[word_start - start] = key;
+        }
+    }
+
+    /// [`Seed::keys_into`] for nucleotides, in passes that the compiler
+    /// vectorises: the packed window of every word (a rolling shift), then
+    /// one pass per run of consecutive '1's of the pattern appending that
+    /// run's codes to every key (base 4 is bit concatenation), then
+    /// `NO_KEY` for the words that cover an ambiguity code.
+    fn nt_keys_into(&self, codes: &[u8], start: usize, out: &mut [u32]) {
+        let span = self.span;
+        let n_words = codes
+            .len()
+            .saturating_sub(span - 1)
+            .saturating_sub(start)
+            .min(out.len());
+        // words that run off the end have no key
+        out[n_words..].fill(NO_KEY);
+        if n_words == 0 {
+            return;
+        }
+        let window_mask: u64 = if span >= 32 {
+            u64::MAX
+        } else {
+            (1u64 << (2 * span)) - 1
+        };
+        let word_codes = &codes[start..start + n_words + span - 1];
+        let mut windows: Vec<u64> = Vec::with_capacity(n_words);
+        let mut window = word_codes[..span - 1]
+            .iter()
+            .fold(0u64, |window, &code| (window << 2) | u64::from(code & 3));
+        for &code in &word_codes[span - 1..] {
+            window = ((window << 2) | u64::from(code & 3)) & window_mask;
+            windows.push(window);
+        }
+        // the runs of '1's as (shift of the run's last code, bit width, mask)
+        let mut runs: Vec<(u32, u32, u64)> = Vec::new();
+        let mut previous: Option<usize> = None;
+        for &offset in &self.offsets {
+            let shift = (span - 1 - offset) as u32 * 2;
+            match (previous, runs.last_mut()) {
+                (Some(last), Some(run)) if last + 1 == offset => {
+                    run.0 = shift;
+                    run.1 += 2;
+                    run.2 = (run.2 << 2) | 3;
+                }
+                _ => runs.push((shift, 2, 3)),
+            }
+            previous = Some(offset);
+        }
+        let out = &mut out[..n_words];
+        out.fill(0);
+        for &(shift, width, mask) in &runs {
+            for (key, &window) in out.iter_mut().zip(&windows) {
+                *key = (*key << width) | ((window >> shift) & mask) as u32;
+            }
+        }
+        // ambiguity codes are rare: find them in one vectorised scan first
+        if word_codes.iter().any(|&code| code > 3) {
+            for (index, _) in word_codes.iter().enumerate().filter(|&(_, &code)| code > 3) {
+                // the words of `out` whose span covers this code
+                let first = index.saturating_sub(span - 1);
+                let last = index.min(n_words - 1);
+                if first <= last {
+                    out[first..=last].fill(NO_KEY);
+                }
+            }
         }
     }
 
@@ -952,6 +1022,29 @@ mod tests {
         use proptest::prelude::*;
 
         proptest! {
+            /// The keys of any range of a text are the direct keys of its
+            /// words (`NO_KEY` for words over ambiguity codes, sentinels or
+            /// the end), for any pattern up to the longest allowed span.
+            #[test]
+            fn range_keys_are_direct_keys(
+                codes in proptest::collection::vec(prop_oneof![8 => 0u8..4, 1 => 4u8..6], 0..300),
+                pattern in "1[01]{0,30}1|1",
+                from in 0usize..320,
+                length in 0usize..320,
+            ) {
+                // patterns heavier than the table allows are refused
+                let Ok(seed) = Seed::parse(&pattern, 4) else {
+                    return Ok(());
+                };
+                let from = from.min(codes.len());
+                let range = from..(from + length).min(codes.len() + 40);
+                let keys = seed.keys_range(&codes, range.clone(), 4);
+                prop_assert_eq!(keys.len(), range.len());
+                for (position, key) in range.zip(&keys) {
+                    prop_assert_eq!(*key, seed.key(&codes, position, 4).unwrap_or(NO_KEY), "at {}", position);
+                }
+            }
+
             /// Every valid word of a random text is found under its key, the
             /// positions of a key are ascending and carry that key, and the
             /// stored parts (counts, positions) rebuild the same index.
