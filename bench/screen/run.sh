@@ -5,7 +5,8 @@
 # Prints, per divergence bin, recall on orders cut from sequences of concern
 # and the false-flag rate on orders cut from background, for each tool; the
 # speed ratio against BLAST's best two-core run (two single-threaded
-# processes over halves of the input); bwcv's bp/s per core, database build
+# processes over halves of the input; blastn's fastest of three such runs,
+# as bwcv's fastest of three); bwcv's bp/s per core, database build
 # time and peak memory. Then again with larger reference sets (E. coli K-12
 # and EC590 added to the background; then O157:H7 as well; SKIP_XLARGE=1
 # skips that third set).
@@ -98,20 +99,36 @@ run_set() {
   makeblastdb -in "$D/refs.fa" -dbtype nucl -out "$D/blastdb" >/dev/null
   echo "load before BLAST: $(uptime | sed 's/.*load average: //')"
   local FMT="6 qseqid sseqid pident length qstart qend sstart send evalue bitscore"
+  # blastn, the speed goal's anchor, runs BLASTN_RUNS times (default 3, the
+  # same as bwcv) and its fastest run counts; tblastx, 20-50 times slower,
+  # runs TBLASTX_RUNS times (default 1). The outputs of every run are the same.
   for TOOL in blastn tblastx; do
     local -a OPTS=()
-    [ "$TOOL" = blastn ] && OPTS=(-task blastn)
-    local START END
-    START=$(date +%s.%N)
-    /usr/bin/time -v -o "$D/${TOOL}_h1.time" "$TOOL" "${OPTS[@]}" -query "$WORK/orders.half1.fa" -db "$D/blastdb" \
-      -evalue 10 -outfmt "$FMT" -num_threads 1 -max_target_seqs 50 > "$D/${TOOL}_h1.tsv" &
-    local P1=$!
-    /usr/bin/time -v -o "$D/${TOOL}_h2.time" "$TOOL" "${OPTS[@]}" -query "$WORK/orders.half2.fa" -db "$D/blastdb" \
-      -evalue 10 -outfmt "$FMT" -num_threads 1 -max_target_seqs 50 > "$D/${TOOL}_h2.tsv" &
-    local P2=$!
-    wait "$P1" "$P2"
-    END=$(date +%s.%N)
-    python3 -c "print($END - $START)" > "$D/${TOOL}.wall"
+    local RUNS=${TBLASTX_RUNS:-1}
+    if [ "$TOOL" = blastn ]; then OPTS=(-task blastn); RUNS=${BLASTN_RUNS:-3}; fi
+    local START END WALL BEST_WALL=
+    : > "$D/${TOOL}.walls"
+    for RUN in $(seq "$RUNS"); do
+      START=$(date +%s.%N)
+      /usr/bin/time -v -o "$D/${TOOL}_h1.run.time" "$TOOL" "${OPTS[@]}" -query "$WORK/orders.half1.fa" -db "$D/blastdb" \
+        -evalue 10 -outfmt "$FMT" -num_threads 1 -max_target_seqs 50 > "$D/${TOOL}_h1.tsv" &
+      local P1=$!
+      /usr/bin/time -v -o "$D/${TOOL}_h2.run.time" "$TOOL" "${OPTS[@]}" -query "$WORK/orders.half2.fa" -db "$D/blastdb" \
+        -evalue 10 -outfmt "$FMT" -num_threads 1 -max_target_seqs 50 > "$D/${TOOL}_h2.tsv" &
+      local P2=$!
+      wait "$P1" "$P2"
+      END=$(date +%s.%N)
+      WALL=$(python3 -c "print($END - $START)")
+      echo "$WALL" >> "$D/${TOOL}.walls"
+      # the fastest run's wall time and its time files (CPU seconds, memory)
+      if [ -z "$BEST_WALL" ] || python3 -c "import sys; sys.exit(0 if $WALL < $BEST_WALL else 1)"; then
+        BEST_WALL=$WALL
+        echo "$WALL" > "$D/${TOOL}.wall"
+        mv "$D/${TOOL}_h1.run.time" "$D/${TOOL}_h1.time"
+        mv "$D/${TOOL}_h2.run.time" "$D/${TOOL}_h2.time"
+      fi
+    done
+    rm -f "$D/${TOOL}_h1.run.time" "$D/${TOOL}_h2.run.time"
     cat "$D/${TOOL}_h1.tsv" "$D/${TOOL}_h2.tsv" > "$D/${TOOL}.tsv"
   done
   echo "load after BLAST: $(uptime | sed 's/.*load average: //')"
