@@ -105,10 +105,12 @@ pub struct SearchParams {
     /// Minimum raw score (+2/−3) of the prefilter window.
     pub dna_prefilter_min_score: i32,
     /// The DNA seeds after the first skip the query words that lie wholly
-    /// inside alignments found by the first seed that count in the
+    /// inside alignments found by the first seed, on either strand (each
+    /// seed runs on both strands before the next), that count in the
     /// best-match rule (E ≤ `max_evalue`) and score at least this many bits
     /// per nt (1.6 ≈ 95 % identity at +2/−3). A heuristic for speed, not an
-    /// equivalence: at those positions another alignment changes the
+    /// equivalence: at those positions another alignment, on either strand,
+    /// changes the
     /// decision only if it comes within the screen's margin (0.25 bits per
     /// nt by default) of this one, so at ≥ 1.35 bits per nt (≈ 89.5 %
     /// identity), where the first seed alone is usually sensitive
@@ -122,8 +124,10 @@ pub struct SearchParams {
     /// whose later-seed hits fall inside the dense one, reaching beyond it.
     /// Divergent queries, which the later seeds exist for, score below the
     /// threshold and get every seed. The first seed must be the sensitive
-    /// one (the default PatternHunter seed). On the 4,500 benchmark orders
-    /// no status changed (bench/RESULTS.md).
+    /// one (the default PatternHunter seed), and it runs on both strands
+    /// everywhere. On the 4,500 benchmark orders no status changed, with
+    /// the skip on the same strand only and with it on both strands
+    /// (bench/RESULTS.md).
     pub dna_seed_skip_bits_per_nt: f64,
     /// DNA alignments of one strand and reference that are separated by a
     /// short gap on nearby diagonals (an insertion or deletion) are joined
@@ -864,6 +868,19 @@ fn seed_and_extend(
     }
 }
 
+/// The alignments of `this_strand` and those of `other_strand` (of a query
+/// of `length` nt) in this strand's coordinates: a query stretch is the
+/// same stretch on both strands, counted from opposite ends.
+fn on_both_strands(this_strand: &[RawHit], other_strand: &[RawHit], length: usize) -> Vec<RawHit> {
+    let mut hits = this_strand.to_vec();
+    hits.extend(other_strand.iter().map(|hit| RawHit {
+        query_start: length - hit.query_end,
+        query_end: length - hit.query_start,
+        ..*hit
+    }));
+    hits
+}
+
 /// The seed positions (of `seed_positions`, strand coordinates) whose
 /// whole word of `span` nt lies inside alignments of the first DNA seed's
 /// pass that count in the best-match rule (at least `min_bits` bits) and
@@ -979,60 +996,82 @@ pub fn search_window(
     let lower = window.start.saturating_sub(params.window_overlap_nt);
     let upper = (window.end + params.window_overlap_nt).min(length);
     let min_score_dna = Level::Dna.score_for_bits(min_bits_dna).ceil() as i32;
-    let mut extended_to = DiagonalTable::new();
-    // DNA level, both strands
-    for reverse in [false, true] {
-        let codes = if reverse {
-            &query.reverse
-        } else {
-            &query.forward
-        };
-        let (seeds, bounds) = if reverse {
+    // DNA level: each seed on both strands before the next seed, so that
+    // the later seeds skip what the first seed's dense alignments on either
+    // strand explain; one diagonal table per strand, shared by its passes
+    let strand_ranges = |reverse: bool| {
+        if reverse {
             (
                 length - window.end..length - window.start,
                 length - upper..length - lower,
             )
         } else {
             (window.clone(), lower..upper)
-        };
-        extended_to.clear();
-        let mut hits = Vec::new();
-        let mut n_first_seed_hits = 0;
-        let mut skip: Option<Vec<bool>> = None;
-        for (seed_number, kmer_index) in index.dna.iter().enumerate() {
-            extended_to.set_last_pass(seed_number + 1 == index.dna.len());
-            if seed_number == 1 {
-                n_first_seed_hits = hits.len();
-            }
-            if seed_number >= 1 {
-                // each later seed's own span: a word is skipped only if
-                // all of it lies inside the first seed's alignments
-                skip = explained_by_first_seed(
-                    &hits[..n_first_seed_hits],
-                    seeds.clone(),
-                    kmer_index.seed.span,
-                    params.dna_seed_skip_bits_per_nt,
-                    min_bits_counted_dna,
-                );
-            }
+        }
+    };
+    let mut tables = [DiagonalTable::new(), DiagonalTable::new()];
+    let mut strand_hits: [Vec<RawHit>; 2] = [Vec::new(), Vec::new()];
+    let mut n_first_seed_hits = [0usize; 2];
+    for (seed_number, kmer_index) in index.dna.iter().enumerate() {
+        if seed_number == 1 {
+            n_first_seed_hits = [strand_hits[0].len(), strand_hits[1].len()];
+        }
+        for reverse in [false, true] {
+            let strand = usize::from(reverse);
+            let codes = if reverse {
+                &query.reverse
+            } else {
+                &query.forward
+            };
+            let (seeds, bounds) = strand_ranges(reverse);
+            tables[strand].set_last_pass(seed_number + 1 == index.dna.len());
+            let skip = (seed_number >= 1)
+                .then(|| {
+                    let other = 1 - strand;
+                    let first_seed = on_both_strands(
+                        &strand_hits[strand][..n_first_seed_hits[strand]],
+                        &strand_hits[other][..n_first_seed_hits[other]],
+                        length,
+                    );
+                    // each later seed's own span: a word is skipped only if
+                    // all of it lies inside the first seed's alignments
+                    explained_by_first_seed(
+                        &first_seed,
+                        seeds.clone(),
+                        kmer_index.seed.span,
+                        params.dna_seed_skip_bits_per_nt,
+                        min_bits_counted_dna,
+                    )
+                })
+                .flatten();
             seed_and_extend(
                 codes,
-                seeds.clone(),
-                bounds.clone(),
+                seeds,
+                bounds,
                 &index.dna_text.codes,
                 kmer_index,
                 dna_score,
                 params.x_drop_dna,
                 min_score_dna,
-                &mut extended_to,
+                &mut tables[strand],
                 skip.as_deref(),
                 Some((
                     params.dna_prefilter_flank_nt,
                     params.dna_prefilter_min_score,
                 )),
-                &mut hits,
+                &mut strand_hits[strand],
             );
         }
+    }
+    // the protein level reuses a table's allocation
+    let [mut extended_to, _] = tables;
+    for reverse in [false, true] {
+        let codes = if reverse {
+            &query.reverse
+        } else {
+            &query.forward
+        };
+        let hits = &strand_hits[usize::from(reverse)];
         let text = &index.dna_text.codes;
         let mut alignments: Vec<Joined> = hits
             .iter()
@@ -1373,6 +1412,46 @@ mod tests {
         table.clear();
         assert_eq!(table.reached(5), None);
         assert!(table.seen.iter().all(|word| *word == 0));
+    }
+
+    /// The first seed's alignments of the other strand explain the same
+    /// query stretch in this strand's coordinates, so the later seeds skip
+    /// the same words on both strands.
+    #[test]
+    fn first_seed_alignments_of_the_other_strand_explain_the_same_stretch() {
+        let hit = |query_start: usize, query_end: usize| RawHit {
+            query_start,
+            query_end,
+            text_start: 7,
+            score: 200,
+        };
+        // a 300-nt query: forward 20..120 is reverse 180..280
+        let both = on_both_strands(&[hit(0, 10)], &[hit(20, 120)], 300);
+        let spans: Vec<(usize, usize, usize, i32)> = both
+            .iter()
+            .map(|hit| (hit.query_start, hit.query_end, hit.text_start, hit.score))
+            .collect();
+        assert_eq!(spans, vec![(0, 10, 7, 200), (180, 280, 7, 200)]);
+        // the words skipped on each strand are the same stretch
+        let forward =
+            explained_by_first_seed(&[hit(20, 120)], 0..284, 16, 1.6, 40.0).expect("dense");
+        let reverse = explained_by_first_seed(
+            &on_both_strands(&[], &[hit(20, 120)], 300),
+            0..284,
+            16,
+            1.6,
+            40.0,
+        )
+        .expect("dense");
+        let covered = |skip: &[bool]| -> (usize, usize) {
+            let first = skip.iter().position(|&skipped| skipped).expect("some");
+            let last = skip.iter().rposition(|&skipped| skipped).expect("some");
+            (first, last + 16)
+        };
+        let (forward_start, forward_end) = covered(&forward);
+        let (reverse_start, reverse_end) = covered(&reverse);
+        assert_eq!((forward_start, forward_end), (20, 120));
+        assert_eq!((300 - reverse_end, 300 - reverse_start), (20, 120));
     }
 
     /// Later DNA seeds skip a word only when all of it lies inside
