@@ -136,6 +136,8 @@ impl Seed {
         out
     }
 
+    /// [`Seed::nt_keys_into`] for nucleotides; otherwise a rolling window of
+    /// packed codes (5 bits each) whose key is built code by code.
     fn keys_into(&self, codes: &[u8], start: usize, alphabet: usize, out: &mut [u32]) {
         if alphabet == 4 {
             self.nt_keys_into(codes, start, out);
@@ -150,25 +152,6 @@ impl Seed {
             .iter()
             .map(|offset| (span - 1 - offset) as u32 * bits)
             .collect();
-        // for a 4-letter alphabet, the runs of consecutive '1's of the
-        // pattern as (shift of the run's last code, bit width, mask)
-        let runs: Option<Vec<(u32, u32, u64)>> = (alphabet == 4).then(|| {
-            let mut runs: Vec<(u32, u32, u64)> = Vec::new();
-            let mut previous: Option<usize> = None;
-            for &offset in &self.offsets {
-                let shift = (span - 1 - offset) as u32 * bits;
-                match (previous, runs.last_mut()) {
-                    (Some(last), Some(run)) if last + 1 == offset => {
-                        run.0 = shift;
-                        run.1 += bits;
-                        run.2 = (run.2 << bits) | code_mask;
-                    }
-                    _ => runs.push((shift, bits, code_mask)),
-                }
-                previous = Some(offset);
-            }
-            runs
-        });
         let window_mask: u64 = if span as u32 * bits >= 64 {
             u64::MAX
         } else {
@@ -197,19 +180,10 @@ impl Seed {
             if last_invalid.is_some_and(|invalid| invalid >= word_start) {
                 continue;
             }
-            let key = if let Some(runs) = &runs {
-                // base 4 is bit concatenation: each run of '1's is one
-                // shifted, masked block of the packed window
-                runs.iter().fold(0u64, |key, &(shift, width, mask)| {
-                    (key << width) | ((window >> shift) & mask)
-                }) as u32
-            } else {
-                let mut key: u32 = 0;
-                for shift in &shifts {
-                    key = key * alphabet as u32 + ((window >> shift) & code_mask) as u32;
-                }
-                key
-            };
+            let mut key: u32 = 0;
+            for shift in &shifts {
+                key = key * alphabet as u32 + ((window >> shift) & code_mask) as u32;
+            }
             out[word_start - start] = key;
         }
     }

@@ -253,9 +253,9 @@ impl<'a> Screener<'a> {
         }
     }
 
-    /// Bits below which an alignment cannot reach `search_evalue` in a record of `record_nt`.
-    fn min_bits(&self, level: Level, record_nt: usize) -> f64 {
-        (self.search_space(level, record_nt) / self.params.search_evalue).log2()
+    /// Bits below which an alignment cannot reach `evalue` in a record of `record_nt`.
+    fn min_bits(&self, level: Level, record_nt: usize, evalue: f64) -> f64 {
+        (self.search_space(level, record_nt) / evalue).log2()
     }
 
     /// All significant alignments of `sequence` (windows searched in parallel).
@@ -265,11 +265,11 @@ impl<'a> Screener<'a> {
         let query = Query::new(sequence, search_params.protein_level);
         let length = query.len();
         let window = search_params.window_nt.max(1);
-        let min_bits_dna = self.min_bits(Level::Dna, length);
-        let min_bits_protein = self.min_bits(Level::Protein, length);
+        let search_evalue = self.params.search_evalue;
+        let min_bits_dna = self.min_bits(Level::Dna, length, search_evalue);
+        let min_bits_protein = self.min_bits(Level::Protein, length, search_evalue);
         // what a DNA alignment needs to count in the best-match rule
-        let min_bits_counted_dna =
-            (self.search_space(Level::Dna, length) / self.params.max_evalue).log2();
+        let min_bits_counted_dna = self.min_bits(Level::Dna, length, self.params.max_evalue);
         let windows: Vec<(usize, usize)> = (0..length.div_ceil(window))
             .map(|index| (index * window, ((index + 1) * window).min(length)))
             .collect();

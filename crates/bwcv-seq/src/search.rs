@@ -968,6 +968,15 @@ impl Query {
         self.forward.len()
     }
 
+    /// The codes of one strand: the reverse complement if `reverse`.
+    pub fn strand(&self, reverse: bool) -> &[u8] {
+        if reverse {
+            &self.reverse
+        } else {
+            &self.forward
+        }
+    }
+
     /// Whether the query is empty.
     pub fn is_empty(&self) -> bool {
         self.forward.is_empty()
@@ -1018,11 +1027,7 @@ pub fn search_window(
         }
         for reverse in [false, true] {
             let strand = usize::from(reverse);
-            let codes = if reverse {
-                &query.reverse
-            } else {
-                &query.forward
-            };
+            let codes = query.strand(reverse);
             let (seeds, bounds) = strand_ranges(reverse);
             tables[strand].set_last_pass(seed_number + 1 == index.dna.len());
             let skip = (seed_number >= 1)
@@ -1066,11 +1071,7 @@ pub fn search_window(
     // the protein level reuses a table's allocation
     let [mut extended_to, _] = tables;
     for reverse in [false, true] {
-        let codes = if reverse {
-            &query.reverse
-        } else {
-            &query.forward
-        };
+        let codes = query.strand(reverse);
         let hits = &strand_hits[usize::from(reverse)];
         let text = &index.dna_text.codes;
         let mut alignments: Vec<Joined> = hits
