@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::db::{BuildParams, Database, InputFile};
-use crate::screen::{RecordReport, Region, ScreenParams, Status};
+use crate::screen::{ParamsError, RecordReport, Region, ScreenParams, Status};
 
 /// The protocol parameter set a screen ran under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -521,6 +521,139 @@ fn write_html_record(out: &mut dyn Write, record: &RecordReport) -> io::Result<(
     writeln!(out, "</table>")
 }
 
+/// Screening parameters read back from a file (see [`screen_params_from`]),
+/// with what the file says about the screen it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedParams {
+    /// The parameters: the file's over the base given.
+    pub params: ScreenParams,
+    /// The database digest the file records (hex), if it is a report.
+    pub database_digest: Option<String>,
+    /// The engine the file records, if it is a report.
+    pub engine: Option<String>,
+}
+
+/// Why screening parameters could not be read from a file.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamsFileError {
+    /// The JSON does not parse, or a field has the wrong type or is unknown.
+    #[error("{}screen parameters: {source}", line.map(|line| format!("line {line}: ")).unwrap_or_default())]
+    Json {
+        /// Line of the file, when known.
+        line: Option<usize>,
+        /// The parser's message (names the field).
+        source: serde_json::Error,
+    },
+    /// The screen parameters are not a JSON object.
+    #[error("{}screen parameters must be a JSON object", line.map(|line| format!("line {line}: ")).unwrap_or_default())]
+    NotAnObject {
+        /// Line of the file, when known.
+        line: Option<usize>,
+    },
+    /// Neither JSON nor a TSV report with a `# screen_params` line.
+    #[error(
+        "no screen parameters found: expected a JSON object of screen parameters, a JSON \
+         report of `bwcv seq screen`, or its TSV report (a '# screen_params' line before the header)"
+    )]
+    NotFound,
+    /// A value is out of range.
+    #[error(transparent)]
+    Invalid(#[from] ParamsError),
+}
+
+/// Reads screening parameters from `text`: a JSON object of (some)
+/// screening parameters, a JSON report of `bwcv seq screen` (its
+/// `meta.screen_params`), or a TSV report (its `# screen_params` line), so
+/// that a screen can be re-run with the parameters a report records. Fields
+/// the file does not name keep their value in `base`; unknown fields are
+/// refused; the result is checked with [`ScreenParams::validate`].
+pub fn screen_params_from(
+    text: &str,
+    base: &ScreenParams,
+) -> Result<RecordedParams, ParamsFileError> {
+    let text_field = |value: &serde_json::Value, key: &str| {
+        value
+            .get(key)
+            .and_then(|field| field.as_str())
+            .map(str::to_string)
+    };
+    let (overlay, line, database_digest, engine) = if text.trim_start().starts_with('{') {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| ParamsFileError::Json {
+                line: Some(source.line()),
+                source,
+            })?;
+        let meta = value.get("meta").unwrap_or(&value);
+        match meta.get("screen_params") {
+            Some(params) => (
+                params.clone(),
+                None,
+                text_field(meta, "database_digest"),
+                text_field(meta, "engine"),
+            ),
+            None => (value, None, None, None),
+        }
+    } else {
+        let (mut found, mut database_digest, mut engine) = (None, None, None);
+        for (index, row) in text.lines().enumerate() {
+            let Some(provenance) = row.strip_prefix("# ") else {
+                break;
+            };
+            let line = index + 1;
+            let (key, field) = provenance.split_once('\t').unwrap_or((provenance, ""));
+            match key {
+                "engine" => engine = Some(field.to_string()),
+                "database_digest" => {
+                    database_digest =
+                        Some(field.strip_prefix("sha256:").unwrap_or(field).to_string());
+                }
+                "screen_params" => {
+                    let value: serde_json::Value =
+                        serde_json::from_str(field).map_err(|source| ParamsFileError::Json {
+                            line: Some(line),
+                            source,
+                        })?;
+                    found = Some((value, line));
+                }
+                _ => {}
+            }
+        }
+        let (value, line) = found.ok_or(ParamsFileError::NotFound)?;
+        (value, Some(line), database_digest, engine)
+    };
+    if !overlay.is_object() {
+        return Err(ParamsFileError::NotAnObject { line });
+    }
+    let mut merged = serde_json::to_value(base)
+        .map_err(|source| ParamsFileError::Json { line: None, source })?;
+    merge_json(&mut merged, overlay);
+    let params: ScreenParams =
+        serde_json::from_value(merged).map_err(|source| ParamsFileError::Json { line, source })?;
+    params.validate()?;
+    Ok(RecordedParams {
+        params,
+        database_digest,
+        engine,
+    })
+}
+
+/// Writes the fields of `overlay` over `base`, object by object.
+fn merge_json(base: &mut serde_json::Value, overlay: serde_json::Value) {
+    match (base, overlay) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(slot) => merge_json(slot, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -550,5 +683,115 @@ mod tests {
         write_tsv_record(&mut out, &record).expect("write");
         let text = String::from_utf8(out).expect("utf8");
         assert_eq!(text.matches('\t').count(), TSV_HEADER.len() - 1);
+    }
+}
+
+#[cfg(test)]
+mod params_tests {
+    use super::*;
+
+    fn changed() -> ScreenParams {
+        let mut params = ScreenParams {
+            min_fragment_nt: 40,
+            max_evalue: 1e-5,
+            ..ScreenParams::default()
+        };
+        params.search.x_drop_dna = 30;
+        params.search.protein_level = false;
+        params
+    }
+
+    fn meta(params: &ScreenParams) -> ReportMeta {
+        ReportMeta {
+            engine: "bwcv-seq test".into(),
+            database_digest: "ab".repeat(32),
+            database_list_source: "list".into(),
+            database_inputs: Vec::new(),
+            build_params: BuildParams::default(),
+            screen_params: params.clone(),
+            protocol_parameters: None,
+            inputs: vec!["orders.fa".into()],
+        }
+    }
+
+    #[test]
+    fn a_tsv_report_gives_back_its_parameters() {
+        let params = changed();
+        let mut out = Vec::new();
+        write_tsv_header(&mut out, &meta(&params)).expect("header");
+        out.extend_from_slice(b"orders.fa\tr1\t50\tpass\n");
+        let text = String::from_utf8(out).expect("utf8");
+        let recorded = screen_params_from(&text, &ScreenParams::default()).expect("read");
+        assert_eq!(recorded.params, params);
+        assert_eq!(
+            recorded.database_digest.as_deref(),
+            Some("ab".repeat(32).as_str())
+        );
+        assert_eq!(recorded.engine.as_deref(), Some("bwcv-seq test"));
+    }
+
+    #[test]
+    fn a_json_report_gives_back_its_parameters() {
+        let params = changed();
+        let report = Report {
+            meta: meta(&params),
+            summary: Summary::default(),
+            records: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let text = serde_json::to_string_pretty(&report).expect("json");
+        let recorded = screen_params_from(&text, &ScreenParams::default()).expect("read");
+        assert_eq!(recorded.params, params);
+        assert_eq!(recorded.database_digest, Some("ab".repeat(32)));
+    }
+
+    #[test]
+    fn a_partial_object_changes_only_what_it_names() {
+        let base = ScreenParams {
+            min_fragment_nt: 60,
+            ..ScreenParams::default()
+        };
+        let text = r#"{"margin_bits_per_nt": 0.5, "search": {"x_drop_dna": 25}}"#;
+        let recorded = screen_params_from(text, &base).expect("read");
+        let mut expected = base.clone();
+        expected.margin_bits_per_nt = 0.5;
+        expected.search.x_drop_dna = 25;
+        assert_eq!(recorded.params, expected);
+        assert_eq!(recorded.database_digest, None);
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_line_or_field() {
+        let base = ScreenParams::default();
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"search": {"x_drp_dna": 25}}"#,
+                "unknown field `x_drp_dna`",
+            ),
+            (r#"{"max_evalue": "small"}"#, "invalid type"),
+            ("{\n  \"max_evalue\": 1e-3,\n  oops\n}", "line 3"),
+            (
+                "# engine\tx\n# screen_params\t{\"merge_gap_nt\": -1}\nfile\n",
+                "line 2",
+            ),
+            (
+                "# engine\tx\n# screen_params\t[1, 2]\n",
+                "line 2: screen parameters must be a JSON object",
+            ),
+            ("file\trecord\n", "no screen parameters found"),
+            ("", "no screen parameters found"),
+            (
+                r#"{"search": {"x_drop_dna": -4}}"#,
+                "search.x_drop_dna = -4",
+            ),
+            (r#"{"warn_evalue": 1e-9}"#, "warn_evalue = 0.000000001"),
+        ];
+        for (text, expected) in cases {
+            let error = screen_params_from(text, &base).expect_err(text);
+            assert!(
+                error.to_string().contains(expected),
+                "{text:?}: {error} (expected {expected:?})"
+            );
+        }
     }
 }

@@ -20,10 +20,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::{Database, Origin};
 use crate::fastx::Record;
+use crate::index::SeedError;
 use crate::search::{self, Hsp, Level, Query, SearchIndex, SearchParams};
 
-/// Screening parameters (recorded in every report).
+/// Screening parameters (recorded in every report). Fields unknown to this
+/// engine are refused when read back ([`crate::report::screen_params_from`]),
+/// so that a misspelt knob is an error rather than a silent default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScreenParams {
     /// Records shorter than this are not screened (status warn).
     /// Protocol parameter `seq.screen.min_fragment_nt`.
@@ -65,6 +69,126 @@ impl Default for ScreenParams {
             merge_gap_nt: 20,
             search: SearchParams::default(),
         }
+    }
+}
+
+/// A screening parameter outside the range the engine can run with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("screening parameter {field} = {value}: {requirement}")]
+pub struct ParamsError {
+    /// The field as reports name it (`search.x_drop_dna`).
+    pub field: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What it must be.
+    pub requirement: String,
+}
+
+/// Why a [`Screener`] could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A parameter is out of range.
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    /// A seed pattern of the database is invalid.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+}
+
+impl ScreenParams {
+    /// Checks every field against the range the engine runs with, naming the
+    /// first that is out of it. The limits on costs and lengths keep the
+    /// scores inside `i32` and the gapped join's table
+    /// ([`search::MAX_JOIN_GAP_NT`]) inside memory; E-values must be
+    /// positive and ordered flag ≤ warn ≤ kept, since a level's alignments
+    /// must be kept to be judged.
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        fn out(
+            field: &'static str,
+            value: impl std::fmt::Display,
+            requirement: String,
+        ) -> ParamsError {
+            ParamsError {
+                field,
+                value: value.to_string(),
+                requirement,
+            }
+        }
+        let positive = |field: &'static str, value: f64| {
+            if value.is_finite() && value > 0.0 {
+                Ok(())
+            } else {
+                Err(out(field, value, "must be a positive number".into()))
+            }
+        };
+        positive("max_evalue", self.max_evalue)?;
+        positive("warn_evalue", self.warn_evalue)?;
+        positive("search_evalue", self.search_evalue)?;
+        if self.warn_evalue < self.max_evalue {
+            return Err(out(
+                "warn_evalue",
+                self.warn_evalue,
+                format!("must be at least max_evalue ({})", self.max_evalue),
+            ));
+        }
+        if self.search_evalue < self.warn_evalue {
+            return Err(out(
+                "search_evalue",
+                self.search_evalue,
+                format!("must be at least warn_evalue ({})", self.warn_evalue),
+            ));
+        }
+        if !(self.margin_bits_per_nt.is_finite() && self.margin_bits_per_nt >= 0.0) {
+            return Err(out(
+                "margin_bits_per_nt",
+                self.margin_bits_per_nt,
+                "must be a number of at least 0".into(),
+            ));
+        }
+        if self.evalue_context_nt == 0 {
+            return Err(out("evalue_context_nt", 0, "must be at least 1".into()));
+        }
+        let search = &self.search;
+        let within = |field: &'static str, value: i32, max: i32| {
+            if (0..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(out(field, value, format!("must be between 0 and {max}")))
+            }
+        };
+        within("search.x_drop_dna", search.x_drop_dna, search::MAX_X_DROP)?;
+        within(
+            "search.x_drop_protein",
+            search.x_drop_protein,
+            search::MAX_X_DROP,
+        )?;
+        within("search.gap_open", search.gap_open, search::MAX_GAP_COST)?;
+        within("search.gap_extend", search.gap_extend, search::MAX_GAP_COST)?;
+        if search.window_nt == 0 {
+            return Err(out("search.window_nt", 0, "must be at least 1".into()));
+        }
+        if search.join_max_gap_nt > search::MAX_JOIN_GAP_NT {
+            return Err(out(
+                "search.join_max_gap_nt",
+                search.join_max_gap_nt,
+                format!("must be at most {}", search::MAX_JOIN_GAP_NT),
+            ));
+        }
+        for (field, value) in [
+            (
+                "search.dna_seed_skip_bits_per_nt",
+                search.dna_seed_skip_bits_per_nt,
+            ),
+            (
+                "search.protein_skip_bits_per_nt",
+                search.protein_skip_bits_per_nt,
+            ),
+        ] {
+            if value.is_nan() {
+                return Err(out(field, value, "must be a number".into()));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -207,11 +331,9 @@ enum Class {
 }
 
 impl<'a> Screener<'a> {
-    /// Builds the indexes of `database`.
-    pub fn new(
-        database: &'a Database,
-        params: ScreenParams,
-    ) -> Result<Self, crate::index::SeedError> {
+    /// Checks `params` ([`ScreenParams::validate`]) and builds the indexes of `database`.
+    pub fn new(database: &'a Database, params: ScreenParams) -> Result<Self, Error> {
+        params.validate()?;
         let index = SearchIndex::build(database, params.search.protein_level)?;
         Ok(Self {
             database,
@@ -534,5 +656,62 @@ impl<'a> Screener<'a> {
             concern_bits_per_nt: best.density(),
             background,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        ScreenParams::default().validate().expect("defaults");
+    }
+
+    #[test]
+    fn every_out_of_range_parameter_is_named() {
+        type Change = fn(&mut ScreenParams);
+        let cases: &[(&str, Change)] = &[
+            ("max_evalue", |p| p.max_evalue = 0.0),
+            ("max_evalue", |p| p.max_evalue = f64::NAN),
+            ("warn_evalue", |p| p.warn_evalue = -1.0),
+            ("warn_evalue", |p| p.warn_evalue = p.max_evalue / 2.0),
+            ("search_evalue", |p| p.search_evalue = p.warn_evalue / 2.0),
+            ("search_evalue", |p| p.search_evalue = f64::INFINITY),
+            ("margin_bits_per_nt", |p| p.margin_bits_per_nt = -0.1),
+            ("evalue_context_nt", |p| p.evalue_context_nt = 0),
+            ("search.x_drop_dna", |p| p.search.x_drop_dna = -1),
+            ("search.x_drop_protein", |p| {
+                p.search.x_drop_protein = search::MAX_X_DROP + 1;
+            }),
+            ("search.gap_open", |p| p.search.gap_open = i32::MAX),
+            ("search.gap_extend", |p| p.search.gap_extend = -2),
+            ("search.window_nt", |p| p.search.window_nt = 0),
+            ("search.join_max_gap_nt", |p| {
+                p.search.join_max_gap_nt = search::MAX_JOIN_GAP_NT + 1;
+            }),
+            ("search.dna_seed_skip_bits_per_nt", |p| {
+                p.search.dna_seed_skip_bits_per_nt = f64::NAN;
+            }),
+            ("search.protein_skip_bits_per_nt", |p| {
+                p.search.protein_skip_bits_per_nt = f64::NAN;
+            }),
+        ];
+        for (field, change) in cases {
+            let mut params = ScreenParams::default();
+            change(&mut params);
+            let error = params.validate().expect_err(field);
+            assert_eq!(error.field, *field);
+            assert!(error.to_string().contains(field), "{error}");
+        }
+        // the limits themselves are accepted
+        let mut params = ScreenParams::default();
+        params.search.x_drop_dna = search::MAX_X_DROP;
+        params.search.gap_open = 0;
+        params.search.gap_extend = search::MAX_GAP_COST;
+        params.search.join_max_gap_nt = search::MAX_JOIN_GAP_NT;
+        params.warn_evalue = params.max_evalue;
+        params.search_evalue = params.max_evalue;
+        params.validate().expect("at the limits");
     }
 }

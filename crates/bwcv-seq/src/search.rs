@@ -82,8 +82,21 @@ impl Level {
     }
 }
 
+/// Largest X-drop [`crate::screen::ScreenParams::validate`] accepts (raw
+/// score): far beyond any useful value, and `best - x_drop` stays inside `i32`.
+pub const MAX_X_DROP: i32 = 10_000;
+
+/// Largest gap opening or extension cost accepted (raw score), so that a
+/// gapped join's scores stay inside `i32`.
+pub const MAX_GAP_COST: i32 = 1_000;
+
+/// Longest stretch a gapped join may bridge (nt): its alignment keeps three
+/// tables of (stretch + 1)² cells, 36 MB at this length.
+pub const MAX_JOIN_GAP_NT: usize = 1_000;
+
 /// Search knobs (recorded in every report).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SearchParams {
     /// X-drop of the ungapped DNA extension (raw score).
     pub x_drop_dna: i32,

@@ -317,3 +317,129 @@ fn help_documents_exit_codes_and_orders_are_reproducible() {
     assert!(truth.starts_with("id\torigin\tsource"));
     assert_eq!(truth.lines().count(), 1 + 2 * 3 * 5 * 2 * 2);
 }
+
+#[test]
+fn a_report_re_runs_with_its_recorded_parameters() {
+    let fixture = fixture();
+    let order = fixture.write(
+        "order.fa",
+        &format!(
+            ">insert\n{}{}{}\n>bg\n{}\n",
+            &fixture.background[0..400],
+            &fixture.concern[3000..3080],
+            &fixture.background[400..800],
+            &fixture.background[2000..2600]
+        ),
+    );
+    // a screen with knobs that are not the defaults
+    let knobs = fixture.write(
+        "knobs.json",
+        r#"{"margin_bits_per_nt": 0.4, "search": {"x_drop_dna": 30, "join_gaps": false}}"#,
+    );
+    let first = screen(
+        &fixture,
+        &order,
+        &[
+            "--screen-params",
+            knobs.to_str().expect("utf8 path"),
+            "--max-evalue",
+            "1e-4",
+        ],
+    )
+    .code(1)
+    .get_output()
+    .stdout
+    .clone();
+    let first_text = String::from_utf8(first.clone()).expect("utf8");
+    let recorded = first_text
+        .lines()
+        .find_map(|line| line.strip_prefix("# screen_params\t"))
+        .expect("screen_params line");
+    let recorded: serde_json::Value = serde_json::from_str(recorded).expect("json");
+    assert_eq!(recorded["margin_bits_per_nt"], 0.4);
+    assert_eq!(recorded["max_evalue"], 1e-4);
+    assert_eq!(recorded["search"]["x_drop_dna"], 30);
+    assert_eq!(recorded["search"]["join_gaps"], false);
+    // the options left alone keep their defaults
+    assert_eq!(recorded["min_fragment_nt"], 50);
+    assert_eq!(recorded["search"]["gap_open"], 5);
+
+    // the TSV report and the JSON report each give the same screen back
+    let report = fixture.path("first.tsv");
+    std::fs::write(&report, &first).expect("write");
+    let again = screen(
+        &fixture,
+        &order,
+        &["--screen-params", report.to_str().expect("utf8")],
+    )
+    .code(1)
+    .get_output()
+    .stdout
+    .clone();
+    assert_eq!(String::from_utf8(again).expect("utf8"), first_text);
+    let json = screen(
+        &fixture,
+        &order,
+        &[
+            "--screen-params",
+            report.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ],
+    )
+    .code(1)
+    .get_output()
+    .stdout
+    .clone();
+    let json_report = fixture.path("first.json");
+    std::fs::write(&json_report, &json).expect("write");
+    let from_json = screen(
+        &fixture,
+        &order,
+        &["--screen-params", json_report.to_str().expect("utf8")],
+    )
+    .code(1)
+    .get_output()
+    .stdout
+    .clone();
+    assert_eq!(String::from_utf8(from_json).expect("utf8"), first_text);
+
+    // bad files are errors that name the field or line, and exit 2
+    for (name, text, expected) in [
+        (
+            "typo.json",
+            r#"{"search": {"xdrop": 3}}"#,
+            "unknown field `xdrop`",
+        ),
+        (
+            "range.json",
+            r#"{"search": {"window_nt": 0}}"#,
+            "search.window_nt = 0",
+        ),
+        (
+            "broken.tsv",
+            "# engine\tx\n# screen_params\t{oops\n",
+            "line 2",
+        ),
+        ("none.tsv", "file\trecord\n", "no screen parameters found"),
+    ] {
+        let path = fixture.write(name, text);
+        screen(
+            &fixture,
+            &order,
+            &["--screen-params", path.to_str().expect("utf8")],
+        )
+        .code(2)
+        .stderr(predicate::str::contains(expected).and(predicate::str::contains(name)));
+    }
+    screen(
+        &fixture,
+        &order,
+        &[
+            "--screen-params",
+            fixture.path("missing.json").to_str().expect("utf8"),
+        ],
+    )
+    .code(2)
+    .stderr(predicate::str::contains("missing.json"));
+}

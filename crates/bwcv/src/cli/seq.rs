@@ -197,6 +197,15 @@ struct ScreenArgs {
     /// Malformed records: skip (reported) or fail.
     #[arg(long, value_enum, default_value_t = ErrorMode::Fail)]
     on_error: ErrorMode,
+    /// Screening parameters to start from, to re-run a screen exactly: a
+    /// report of `bwcv seq screen` (TSV or JSON; its recorded
+    /// screen_params), or a JSON object naming some of the parameters
+    /// (`{"search": {"x_drop_dna": 25}}`; the others keep their defaults).
+    /// Unknown or out-of-range fields are refused; --min-fragment,
+    /// --max-evalue, --margin and --no-protein override the file. (The
+    /// global --params is the protocol parameter set, not this.)
+    #[arg(long, value_name = "FILE")]
+    screen_params: Option<PathBuf>,
     /// Minimum fragment length screened (default: protocol parameter seq.screen.min_fragment_nt).
     #[arg(long, value_name = "NT")]
     min_fragment: Option<usize>,
@@ -435,11 +444,48 @@ fn screen_inputs(args: ScreenArgs, global: &super::Global) -> anyhow::Result<Exi
     let mut params = ScreenParams {
         min_fragment_nt: min_fragment,
         search: SearchParams {
-            protein_level: !args.no_protein && database.meta.params.protein_level,
+            protein_level: database.meta.params.protein_level,
             ..SearchParams::default()
         },
         ..ScreenParams::default()
     };
+    if let Some(path) = &args.screen_params {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading screen parameters from {}", path.display()))?;
+        let recorded = report::screen_params_from(&text, &params)
+            .with_context(|| format!("screen parameters in {}", path.display()))?;
+        let digest = database.digest_hex();
+        if let Some(recorded_digest) = &recorded.database_digest {
+            if *recorded_digest != digest {
+                tracing::warn!(
+                    file = %path.display(),
+                    recorded = %recorded_digest,
+                    database = %digest,
+                    "the parameters come from a screen of another database: results will differ"
+                );
+            }
+        }
+        if let Some(engine) = &recorded.engine {
+            if engine != db::ENGINE {
+                tracing::warn!(file = %path.display(), recorded = %engine, running = db::ENGINE,
+                    "the parameters come from another engine version: results may differ");
+            }
+        }
+        params = recorded.params;
+        if args.min_fragment.is_some() {
+            params.min_fragment_nt = min_fragment;
+        }
+        if params.search.protein_level && !database.meta.params.protein_level {
+            tracing::warn!(
+                file = %path.display(),
+                "the parameters ask for the protein level, but the database has no protein index"
+            );
+            params.search.protein_level = false;
+        }
+    }
+    if args.no_protein {
+        params.search.protein_level = false;
+    }
     if let Some(value) = args.max_evalue {
         if value.is_nan() || value <= 0.0 {
             bail!("--max-evalue must be positive");
@@ -454,6 +500,9 @@ fn screen_inputs(args: ScreenArgs, global: &super::Global) -> anyhow::Result<Exi
         }
         params.margin_bits_per_nt = value;
     }
+    params
+        .validate()
+        .context("the screen parameters (--screen-params and the options)")?;
     let started = std::time::Instant::now();
     let screener = Screener::new(&database, params.clone()).context("building the indexes")?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "indexes built");
