@@ -318,6 +318,21 @@ fn help_documents_exit_codes_and_orders_are_reproducible() {
     assert_eq!(truth.lines().count(), 1 + 2 * 3 * 5 * 2 * 2);
 }
 
+/// A path as an argument.
+fn path_text(path: &Path) -> String {
+    path.to_str().expect("utf8 path").to_string()
+}
+
+/// Stdout of a screen that flags (exit code 1).
+fn flagged_stdout(fixture: &Fixture, input: &Path, extra: &[&str]) -> String {
+    let output = screen(fixture, input, extra)
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(output).expect("utf8")
+}
+
 #[test]
 fn a_report_re_runs_with_its_recorded_parameters() {
     let fixture = fixture();
@@ -336,21 +351,16 @@ fn a_report_re_runs_with_its_recorded_parameters() {
         "knobs.json",
         r#"{"margin_bits_per_nt": 0.4, "search": {"x_drop_dna": 30, "join_gaps": false}}"#,
     );
-    let first = screen(
+    let first_text = flagged_stdout(
         &fixture,
         &order,
         &[
             "--screen-params",
-            knobs.to_str().expect("utf8 path"),
+            &path_text(&knobs),
             "--max-evalue",
             "1e-4",
         ],
-    )
-    .code(1)
-    .get_output()
-    .stdout
-    .clone();
-    let first_text = String::from_utf8(first.clone()).expect("utf8");
+    );
     let recorded = first_text
         .lines()
         .find_map(|line| line.strip_prefix("# screen_params\t"))
@@ -365,44 +375,21 @@ fn a_report_re_runs_with_its_recorded_parameters() {
     assert_eq!(recorded["search"]["gap_open"], 5);
 
     // the TSV report and the JSON report each give the same screen back
-    let report = fixture.path("first.tsv");
-    std::fs::write(&report, &first).expect("write");
-    let again = screen(
+    let report = fixture.write("first.tsv", &first_text);
+    let again = flagged_stdout(&fixture, &order, &["--screen-params", &path_text(&report)]);
+    assert_eq!(again, first_text);
+    let json = flagged_stdout(
         &fixture,
         &order,
-        &["--screen-params", report.to_str().expect("utf8")],
-    )
-    .code(1)
-    .get_output()
-    .stdout
-    .clone();
-    assert_eq!(String::from_utf8(again).expect("utf8"), first_text);
-    let json = screen(
+        &["--screen-params", &path_text(&report), "--format", "json"],
+    );
+    let json_report = fixture.write("first.json", &json);
+    let from_json = flagged_stdout(
         &fixture,
         &order,
-        &[
-            "--screen-params",
-            report.to_str().expect("utf8"),
-            "--format",
-            "json",
-        ],
-    )
-    .code(1)
-    .get_output()
-    .stdout
-    .clone();
-    let json_report = fixture.path("first.json");
-    std::fs::write(&json_report, &json).expect("write");
-    let from_json = screen(
-        &fixture,
-        &order,
-        &["--screen-params", json_report.to_str().expect("utf8")],
-    )
-    .code(1)
-    .get_output()
-    .stdout
-    .clone();
-    assert_eq!(String::from_utf8(from_json).expect("utf8"), first_text);
+        &["--screen-params", &path_text(&json_report)],
+    );
+    assert_eq!(from_json, first_text);
 
     // bad files are errors that name the field or line, and exit 2
     for (name, text, expected) in [
@@ -424,21 +411,14 @@ fn a_report_re_runs_with_its_recorded_parameters() {
         ("none.tsv", "file\trecord\n", "no screen parameters found"),
     ] {
         let path = fixture.write(name, text);
-        screen(
-            &fixture,
-            &order,
-            &["--screen-params", path.to_str().expect("utf8")],
-        )
-        .code(2)
-        .stderr(predicate::str::contains(expected).and(predicate::str::contains(name)));
+        screen(&fixture, &order, &["--screen-params", &path_text(&path)])
+            .code(2)
+            .stderr(predicate::str::contains(expected).and(predicate::str::contains(name)));
     }
     screen(
         &fixture,
         &order,
-        &[
-            "--screen-params",
-            fixture.path("missing.json").to_str().expect("utf8"),
-        ],
+        &["--screen-params", &path_text(&fixture.path("missing.json"))],
     )
     .code(2)
     .stderr(predicate::str::contains("missing.json"));
