@@ -500,11 +500,10 @@ fn screen_inputs(args: ScreenArgs, global: &super::Global) -> anyhow::Result<Exi
         }
         params.margin_bits_per_nt = value;
     }
-    params
-        .validate()
-        .context("the screen parameters (--screen-params and the options)")?;
     let started = std::time::Instant::now();
-    let screener = Screener::new(&database, params.clone()).context("building the indexes")?;
+    // checks the parameters (after the options' overrides), then builds the indexes
+    let screener = Screener::new(&database, params.clone())
+        .context("preparing the screen (the parameters, then the indexes)")?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "indexes built");
     let input_names: Vec<String> = args
         .inputs
