@@ -555,12 +555,14 @@ impl KeyTable<'_> {
         (self.start(key), self.start(key + 1))
     }
 
-    /// Reads the table entry of every key (`NO_KEY` skipped) and folds
-    /// them, so that a following pass finds them in cache.
-    pub fn touch(&self, keys: &[u32]) -> u16 {
-        keys.iter()
-            .filter(|&&key| key != NO_KEY)
-            .fold(0, |acc, &key| acc ^ self.key_starts[key as usize])
+    /// Hints that the table entries of `key` will be read soon (`NO_KEY`: nothing).
+    #[inline]
+    pub fn prefetch(&self, key: u32) {
+        if key != NO_KEY {
+            let key = key as usize;
+            crate::prefetch::prefetch(self.key_starts, key);
+            crate::prefetch::prefetch(self.block_starts, key >> self.block_shift);
+        }
     }
 }
 

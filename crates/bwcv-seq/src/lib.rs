@@ -15,6 +15,7 @@ pub mod bench;
 pub mod db;
 pub mod fastx;
 pub mod index;
+mod prefetch;
 pub mod report;
 pub mod screen;
 pub mod search;

@@ -24,6 +24,13 @@ use serde::{Deserialize, Serialize};
 use crate::alphabet::{self, NT_SENTINEL};
 use crate::db::{Database, Molecule};
 use crate::index::{KmerIndex, NO_KEY, SeedError, Text};
+use crate::prefetch::prefetch;
+
+/// How many elements ahead the search loops prefetch the key table, the
+/// positions and the reference windows. 16 was faster than 8 and 32 on the
+/// benchmark's small and large sets (bench/RESULTS.md); it does not change
+/// any result.
+const PREFETCH_AHEAD: usize = 16;
 
 /// DNA match score.
 pub const DNA_REWARD: i32 = 2;
@@ -772,9 +779,10 @@ fn seed_and_extend(
             }
         }
     }
-    // Blocks of query positions go through three passes of independent
-    // loads (key ranges, text positions, prefilter windows) so that the
-    // processor overlaps their cache misses; only then do the surviving
+    // Blocks of query positions go through three passes (key ranges, text
+    // positions, prefilter windows), each prefetching the random reads of
+    // the element `PREFETCH_AHEAD` places further on, so that many cache
+    // misses are in flight while the loop works; only then do the surviving
     // hits, in the same order as a direct loop, meet the diagonal table
     // and the branchy X-drop extension. Results do not depend on the block size.
     const BLOCK: usize = 1024;
@@ -784,10 +792,12 @@ fn seed_and_extend(
     let mut candidates: Vec<(usize, usize)> = Vec::new();
     for block_start in (0..keys.len()).step_by(BLOCK) {
         let block_end = (block_start + BLOCK).min(keys.len());
-        // the same prefetch for the key table and the first position of each key
-        std::hint::black_box(table.touch(&keys[block_start..block_end]));
         ranges.clear();
-        for (key_index, &key) in keys.iter().enumerate().take(block_end).skip(block_start) {
+        for key_index in block_start..block_end {
+            if let Some(&ahead) = keys.get(key_index + PREFETCH_AHEAD) {
+                table.prefetch(ahead);
+            }
+            let key = keys[key_index];
             if key == NO_KEY {
                 continue;
             }
@@ -796,12 +806,12 @@ fn seed_and_extend(
                 ranges.push((seed_positions.start + key_index, from, to));
             }
         }
-        let touched = ranges
-            .iter()
-            .fold(0u32, |acc, &(_, from, _)| acc ^ positions[from]);
-        std::hint::black_box(touched);
         candidates.clear();
-        for &(query_position, from, to) in &ranges {
+        for range_index in 0..ranges.len() {
+            if let Some(&(_, ahead, _)) = ranges.get(range_index + PREFETCH_AHEAD) {
+                prefetch(positions, ahead);
+            }
+            let (query_position, from, to) = ranges[range_index];
             candidates.extend(
                 positions[from..to]
                     .iter()
@@ -821,23 +831,20 @@ fn seed_and_extend(
                     .is_none_or(|end| query_position >= end)
             });
         }
-        // touch every hit's reference byte first: a loop of a few
-        // instructions per hit lets many cache misses be in flight at once
-        // (a prefetch without unsafe code); what follows reads from cache
-        let reach = span + prefilter.map_or(0, |(flank, _)| flank);
-        let back = prefilter.map_or(0, |(flank, _)| flank);
-        let last_byte = text.len() - 1;
-        let touched = candidates.iter().fold(0u8, |acc, &(_, text_position)| {
-            // both ends of the window: it may straddle two cache lines
-            acc ^ text[text_position.saturating_sub(back)]
-                ^ text[(text_position + reach).min(last_byte)]
-        });
-        std::hint::black_box(touched);
         if let Some((flank, min_window_score)) = prefilter {
-            // fixed work per hit: the seed span and `flank` on each side
+            // fixed work per hit: the seed span and `flank` on each side;
+            // both ends of a later hit's window are fetched meanwhile (it
+            // may straddle two cache lines)
+            let reach = span + flank;
             let nucleotide = index.alphabet == alphabet::NT_ALPHABET;
-            candidates.retain(|&(query_position, text_position)| {
-                window_score(
+            let mut n_kept = 0;
+            for candidate_index in 0..candidates.len() {
+                if let Some(&(_, ahead)) = candidates.get(candidate_index + PREFETCH_AHEAD) {
+                    prefetch(text, ahead.saturating_sub(flank));
+                    prefetch(text, ahead + reach);
+                }
+                let (query_position, text_position) = candidates[candidate_index];
+                if window_score(
                     query,
                     text,
                     query_position,
@@ -848,7 +855,12 @@ fn seed_and_extend(
                     nucleotide,
                     score,
                 ) >= min_window_score
-            });
+                {
+                    candidates[n_kept] = (query_position, text_position);
+                    n_kept += 1;
+                }
+            }
+            candidates.truncate(n_kept);
         }
         for &(query_position, text_position) in &candidates {
             extended_to.prune(query_position);
