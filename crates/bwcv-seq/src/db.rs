@@ -1383,7 +1383,11 @@ mod tests {
             let sized = Database::read_sized(io::Cursor::new(&bytes), bytes.len() as u64)
                 .expect("read_sized");
             let small_hint = Database::read_sized(io::Cursor::new(&bytes), 7).expect("small hint");
-            for again in [&streamed, &sized, &small_hint] {
+            // a hint this large reads into an anonymous map (huge pages),
+            // here far longer than the file
+            let huge_hint = Database::read_sized(io::Cursor::new(&bytes), HUGE_BUFFER_BYTES)
+                .expect("huge hint");
+            for again in [&streamed, &sized, &small_hint, &huge_hint] {
                 assert_eq!(again.index, database.index);
                 assert_eq!(again.digest, database.digest);
                 assert_eq!(again.texts.dna.codes, database.texts.dna.codes);
