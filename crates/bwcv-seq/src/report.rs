@@ -429,7 +429,31 @@ pub fn write_html(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         )?;
     }
     row(out, "Screened files", &meta.inputs.join(", "))?;
-    writeln!(out, "</table></body></html>")
+    writeln!(out, "</table>")?;
+    // the same provenance for programs: `bwcv seq screen --screen-params`
+    // reads the parameters back from this block
+    let provenance = serde_json::json!({
+        "engine": meta.engine,
+        "database_digest": meta.database_digest,
+        "screen_params": meta.screen_params,
+    });
+    writeln!(
+        out,
+        "{HTML_PROVENANCE_OPEN}{}</script>",
+        script_json(&provenance).map_err(io::Error::other)?
+    )?;
+    writeln!(out, "</body></html>")
+}
+
+/// Opens the HTML report's machine-readable provenance: a JSON object with
+/// `engine`, `database_digest` and `screen_params`, as in the JSON report's
+/// `meta` (HTML Living Standard §4.12.1.2, data blocks).
+const HTML_PROVENANCE_OPEN: &str = "<script type=\"application/json\" id=\"bwcv-provenance\">";
+
+/// `value` as JSON that cannot end a `<script>` element early: every `<`
+/// (which JSON allows only inside strings) is written as `\u003c`.
+fn script_json(value: &serde_json::Value) -> serde_json::Result<String> {
+    Ok(serde_json::to_string(value)?.replace('<', "\\u003c"))
 }
 
 fn write_html_record(out: &mut dyn Write, record: &RecordReport) -> io::Result<()> {
@@ -550,10 +574,12 @@ pub enum ParamsFileError {
         /// Line of the file, when known.
         line: Option<usize>,
     },
-    /// Neither JSON nor a TSV report with a `# screen_params` line.
+    /// Neither JSON, nor a TSV report with a `# screen_params` line, nor an
+    /// HTML report with its provenance block.
     #[error(
-        "no screen parameters found: expected a JSON object of screen parameters, a JSON \
-         report of `bwcv seq screen`, or its TSV report (a '# screen_params' line before the header)"
+        "no screen parameters found: expected a JSON object of screen parameters, or a JSON, \
+         TSV or HTML report of `bwcv seq screen` (TSV: a '# screen_params' line before the \
+         header; HTML: its 'bwcv-provenance' block)"
     )]
     NotFound,
     /// A value is out of range.
@@ -563,7 +589,8 @@ pub enum ParamsFileError {
 
 /// Reads screening parameters from `text`: a JSON object of (some)
 /// screening parameters, a JSON report of `bwcv seq screen` (its
-/// `meta.screen_params`), or a TSV report (its `# screen_params` line), so
+/// `meta.screen_params`), a TSV report (its `# screen_params` line) or an
+/// HTML report (its `bwcv-provenance` block), so
 /// that a screen can be re-run with the parameters a report records. Fields
 /// the file does not name keep their value in `base`; unknown fields are
 /// refused; the result is checked with [`ScreenParams::validate`].
@@ -577,20 +604,38 @@ pub fn screen_params_from(
             .and_then(|field| field.as_str())
             .map(str::to_string)
     };
-    let (overlay, line, database_digest, engine) = if text.trim_start().starts_with('{') {
+    let from_meta = |meta: &serde_json::Value, line: Option<usize>| {
+        meta.get("screen_params").map(|params| {
+            (
+                params.clone(),
+                line,
+                text_field(meta, "database_digest"),
+                text_field(meta, "engine"),
+            )
+        })
+    };
+    let (overlay, line, database_digest, engine) = if let Some(start) =
+        text.find(HTML_PROVENANCE_OPEN)
+    {
+        // an HTML report: its provenance block
+        let line = text[..start].matches('\n').count() + 1;
+        let block = &text[start + HTML_PROVENANCE_OPEN.len()..];
+        let block = &block[..block.find("</script>").ok_or(ParamsFileError::NotFound)?];
+        let value: serde_json::Value =
+            serde_json::from_str(block).map_err(|source| ParamsFileError::Json {
+                line: Some(line + source.line() - 1),
+                source,
+            })?;
+        from_meta(&value, Some(line)).ok_or(ParamsFileError::NotFound)?
+    } else if text.trim_start().starts_with('{') {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|source| ParamsFileError::Json {
                 line: Some(source.line()),
                 source,
             })?;
         let meta = value.get("meta").unwrap_or(&value);
-        match meta.get("screen_params") {
-            Some(params) => (
-                params.clone(),
-                None,
-                text_field(meta, "database_digest"),
-                text_field(meta, "engine"),
-            ),
+        match from_meta(meta, None) {
+            Some(recorded) => recorded,
             None => (value, None, None, None),
         }
     } else {
@@ -743,6 +788,58 @@ mod params_tests {
         let recorded = screen_params_from(&text, &ScreenParams::default()).expect("read");
         assert_eq!(recorded.params, params);
         assert_eq!(recorded.database_digest, Some("ab".repeat(32)));
+    }
+
+    #[test]
+    fn an_html_report_gives_back_its_parameters() {
+        let params = changed();
+        let report = Report {
+            meta: meta(&params),
+            summary: Summary::default(),
+            records: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut out = Vec::new();
+        write_html(&mut out, &report).expect("html");
+        let text = String::from_utf8(out).expect("utf8");
+        let recorded = screen_params_from(&text, &ScreenParams::default()).expect("read");
+        assert_eq!(recorded.params, params);
+        assert_eq!(recorded.database_digest, Some("ab".repeat(32)));
+        assert_eq!(recorded.engine.as_deref(), Some("bwcv-seq test"));
+        // the block is the report's last element but one, on its own line
+        let block_line = text
+            .lines()
+            .position(|line| line.starts_with(HTML_PROVENANCE_OPEN))
+            .expect("provenance block")
+            + 1;
+        // a bad field in the block is named with the block's line
+        let edited = text.replace("\"x_drop_dna\":30", "\"x_drop_dna\":-30");
+        let error = screen_params_from(&edited, &ScreenParams::default()).expect_err("range");
+        assert!(
+            error.to_string().contains("search.x_drop_dna = -30"),
+            "{error}"
+        );
+        let edited = text.replace("\"x_drop_dna\":30", "\"x_drop_dna\":oops");
+        let error = screen_params_from(&edited, &ScreenParams::default()).expect_err("syntax");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("line {block_line}: ")),
+            "{error}"
+        );
+        // a block without its end, or without parameters, is not found
+        let unterminated = text.replace("</script>", "");
+        let error = screen_params_from(&unterminated, &ScreenParams::default()).expect_err("end");
+        assert!(matches!(error, ParamsFileError::NotFound), "{error}");
+    }
+
+    #[test]
+    fn script_json_cannot_close_its_element() {
+        let value = serde_json::json!({"note": "</script><b>x</b>"});
+        let text = script_json(&value).expect("json");
+        assert!(!text.contains('<'), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, value);
     }
 
     #[test]

@@ -390,6 +390,19 @@ fn a_report_re_runs_with_its_recorded_parameters() {
         &["--screen-params", &path_text(&json_report)],
     );
     assert_eq!(from_json, first_text);
+    // and so does the HTML report a biosafety officer was given
+    let html = flagged_stdout(
+        &fixture,
+        &order,
+        &["--screen-params", &path_text(&report), "--format", "html"],
+    );
+    let html_report = fixture.write("first.html", &html);
+    let from_html = flagged_stdout(
+        &fixture,
+        &order,
+        &["--screen-params", &path_text(&html_report)],
+    );
+    assert_eq!(from_html, first_text);
 
     // bad files are errors that name the field or line, and exit 2
     for (name, text, expected) in [

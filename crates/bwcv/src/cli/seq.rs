@@ -198,7 +198,7 @@ struct ScreenArgs {
     #[arg(long, value_enum, default_value_t = ErrorMode::Fail)]
     on_error: ErrorMode,
     /// Screening parameters to start from, to re-run a screen exactly: a
-    /// report of `bwcv seq screen` (TSV or JSON; its recorded
+    /// report of `bwcv seq screen` (TSV, JSON or HTML; its recorded
     /// screen_params), or a JSON object naming some of the parameters
     /// (`{"search": {"x_drop_dna": 25}}`; the others keep their defaults).
     /// Unknown or out-of-range fields are refused; --min-fragment,
