@@ -759,6 +759,15 @@ mod params_tests {
         }
     }
 
+    fn empty_report(params: &ScreenParams) -> Report {
+        Report {
+            meta: meta(params),
+            summary: Summary::default(),
+            records: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
     #[test]
     fn a_tsv_report_gives_back_its_parameters() {
         let params = changed();
@@ -778,12 +787,7 @@ mod params_tests {
     #[test]
     fn a_json_report_gives_back_its_parameters() {
         let params = changed();
-        let report = Report {
-            meta: meta(&params),
-            summary: Summary::default(),
-            records: Vec::new(),
-            skipped: Vec::new(),
-        };
+        let report = empty_report(&params);
         let text = serde_json::to_string_pretty(&report).expect("json");
         let recorded = screen_params_from(&text, &ScreenParams::default()).expect("read");
         assert_eq!(recorded.params, params);
@@ -793,12 +797,7 @@ mod params_tests {
     #[test]
     fn an_html_report_gives_back_its_parameters() {
         let params = changed();
-        let report = Report {
-            meta: meta(&params),
-            summary: Summary::default(),
-            records: Vec::new(),
-            skipped: Vec::new(),
-        };
+        let report = empty_report(&params);
         let mut out = Vec::new();
         write_html(&mut out, &report).expect("html");
         let text = String::from_utf8(out).expect("utf8");
