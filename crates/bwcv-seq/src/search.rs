@@ -746,7 +746,9 @@ fn extend(
     (best_start, best_end, best)
 }
 
-/// Seeds from `seed_positions` of `query`, extended within `bounds`.
+/// Seeds from `seed_positions` of `query`, prefiltered on a window of the
+/// seed span and `prefilter.0` residues each side (kept at a score of at
+/// least `prefilter.1`), then extended within `bounds`.
 #[allow(clippy::too_many_arguments)]
 fn seed_and_extend(
     query: &[u8],
@@ -759,7 +761,7 @@ fn seed_and_extend(
     min_score: i32,
     extended_to: &mut DiagonalTable,
     skip: Option<&[bool]>,
-    prefilter: Option<(usize, i32)>,
+    prefilter: (usize, i32),
     hits: &mut Vec<RawHit>,
 ) {
     let seed = &index.seed;
@@ -831,37 +833,36 @@ fn seed_and_extend(
                     .is_none_or(|end| query_position >= end)
             });
         }
-        if let Some((flank, min_window_score)) = prefilter {
-            // fixed work per hit: the seed span and `flank` on each side;
-            // both ends of a later hit's window are fetched meanwhile (it
-            // may straddle two cache lines)
-            let reach = span + flank;
-            let nucleotide = index.alphabet == alphabet::NT_ALPHABET;
-            let mut n_kept = 0;
-            for candidate_index in 0..candidates.len() {
-                if let Some(&(_, ahead)) = candidates.get(candidate_index + PREFETCH_AHEAD) {
-                    prefetch(text, ahead.saturating_sub(flank));
-                    prefetch(text, ahead + reach);
-                }
-                let (query_position, text_position) = candidates[candidate_index];
-                if window_score(
-                    query,
-                    text,
-                    query_position,
-                    text_position,
-                    span,
-                    flank,
-                    &bounds,
-                    nucleotide,
-                    score,
-                ) >= min_window_score
-                {
-                    candidates[n_kept] = (query_position, text_position);
-                    n_kept += 1;
-                }
+        let (flank, min_window_score) = prefilter;
+        // fixed work per hit: the seed span and `flank` on each side;
+        // both ends of a later hit's window are fetched meanwhile (it
+        // may straddle two cache lines)
+        let reach = span + flank;
+        let nucleotide = index.alphabet == alphabet::NT_ALPHABET;
+        let mut n_kept = 0;
+        for candidate_index in 0..candidates.len() {
+            if let Some(&(_, ahead)) = candidates.get(candidate_index + PREFETCH_AHEAD) {
+                prefetch(text, ahead.saturating_sub(flank));
+                prefetch(text, ahead + reach);
             }
-            candidates.truncate(n_kept);
+            let (query_position, text_position) = candidates[candidate_index];
+            if window_score(
+                query,
+                text,
+                query_position,
+                text_position,
+                span,
+                flank,
+                &bounds,
+                nucleotide,
+                score,
+            ) >= min_window_score
+            {
+                candidates[n_kept] = (query_position, text_position);
+                n_kept += 1;
+            }
         }
+        candidates.truncate(n_kept);
         for &(query_position, text_position) in &candidates {
             extended_to.prune(query_position);
             let diagonal = text_position as i64 - query_position as i64;
@@ -1085,10 +1086,10 @@ pub fn search_window(
                 min_score_dna,
                 &mut tables[strand],
                 skip.as_deref(),
-                Some((
+                (
                     params.dna_prefilter_flank_nt,
                     params.dna_prefilter_min_score,
-                )),
+                ),
                 &mut strand_hits[strand],
             );
         }
@@ -1202,10 +1203,10 @@ pub fn search_window(
             min_score_protein,
             &mut extended_to,
             Some(&skip),
-            Some((
+            (
                 params.protein_prefilter_flank_aa,
                 params.protein_prefilter_min_score,
-            )),
+            ),
             &mut hits,
         );
         let query_frame = (offset as i8 + 1) * if reverse_frame { -1 } else { 1 };
@@ -1324,7 +1325,7 @@ mod tests {
                     min_score,
                     &mut table,
                     skip_later.filter(|_| seed_number > 0),
-                    Some((flank, min_window)),
+                    (flank, min_window),
                     &mut engine,
                 );
             }
