@@ -614,10 +614,12 @@ pub fn screen_params_from(
             )
         })
     };
-    let (overlay, line, database_digest, engine) = if let Some(start) =
-        text.find(HTML_PROVENANCE_OPEN)
-    {
+    let trimmed = text.trim_start();
+    let (overlay, line, database_digest, engine) = if trimmed.starts_with('<') {
         // an HTML report: its provenance block
+        let start = text
+            .find(HTML_PROVENANCE_OPEN)
+            .ok_or(ParamsFileError::NotFound)?;
         let line = text[..start].matches('\n').count() + 1;
         let block = &text[start + HTML_PROVENANCE_OPEN.len()..];
         let block = &block[..block.find("</script>").ok_or(ParamsFileError::NotFound)?];
@@ -627,15 +629,16 @@ pub fn screen_params_from(
                 source,
             })?;
         from_meta(&value, Some(line)).ok_or(ParamsFileError::NotFound)?
-    } else if text.trim_start().starts_with('{') {
+    } else if trimmed.starts_with('{') {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|source| ParamsFileError::Json {
                 line: Some(source.line()),
                 source,
             })?;
-        let meta = value.get("meta").unwrap_or(&value);
-        match from_meta(meta, None) {
-            Some(recorded) => recorded,
+        match value.get("meta") {
+            // a JSON report
+            Some(meta) => from_meta(meta, None).ok_or(ParamsFileError::NotFound)?,
+            // an object of parameters
             None => (value, None, None, None),
         }
     } else {
@@ -875,6 +878,12 @@ mod params_tests {
                 "line 2: screen parameters must be a JSON object",
             ),
             ("file\trecord\n", "no screen parameters found"),
+            // a JSON report without its parameters, an HTML page without the block
+            (r#"{"meta": {"engine": "x"}}"#, "no screen parameters found"),
+            (
+                "<!DOCTYPE html>\n<p>report</p>\n",
+                "no screen parameters found",
+            ),
             ("", "no screen parameters found"),
             (
                 r#"{"search": {"x_drop_dna": -4}}"#,
